@@ -1,0 +1,30 @@
+"""The extract stage: Page -> Extracted.
+
+An extractor is any callable taking a Page and returning Extracted; the worker
+builds one with ``make_extractor`` from its settings and never looks inside.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from worker.records import Extracted, Page
+
+
+class Extractor(Protocol):
+    def __call__(self, page: Page) -> Extracted: ...
+
+
+def make_extractor(name: str = "trafilatura") -> Extractor:
+    from worker.extract.html_trafilatura import extract_with_trafilatura
+    from worker.extract.text import extract_text_page
+
+    if name != "trafilatura":
+        raise ValueError(f"unknown extractor {name!r}")
+
+    def extract(page: Page) -> Extracted:
+        if page.body_kind == "text":
+            return extract_text_page(page)
+        return extract_with_trafilatura(page)
+
+    return extract
