@@ -39,6 +39,10 @@ class BadRecord(Exception):
         self.detail = detail
 
 
+class TransientError(Exception):
+    """A dependency (broker, dedup store) is unavailable: retry later, never dead-letter."""
+
+
 @dataclass(slots=True)
 class Page:
     """One decoded input page, whatever form it arrived in."""

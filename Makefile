@@ -1,0 +1,44 @@
+# Two commands on a fresh machine: `make run` and `make test`. Both set up what they need.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DATA   ?= ../shared/data
+
+.PHONY: install run test lint format bench-extract bench-dedup clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The worker on an embedded broker (or on KAFKA_BOOTSTRAP_SERVERS when set).
+run: install
+	$(BIN)/ingest-worker run
+
+## The whole test suite: lint, unit and integration tests (starts a broker and Redis if needed).
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q -ra
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## Extraction quality and speed on AEB + WCXB (DATA holds aeb/ and wcxb/).
+bench-extract: install
+	$(BIN)/python -m bench.extract_bench --data $(DATA)
+
+## Near-duplicate detection on a syndication stream (STREAM=<jsonl>).
+bench-dedup: install
+	$(BIN)/python -m bench.dedup_bench --stream $(STREAM)
+
+clean:
+	rm -rf $(VENV) .run .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,366 @@
+"""The worker: poll a batch -> process each record -> publish -> wait for acks -> commit.
+
+At-least-once: offsets are committed only after every output of the batch is
+acknowledged by the broker. When a dependency is down (broker, dedup store) the
+batch is held, the partitions are paused (the group membership stays alive) and
+the batch is retried with backoff; /readyz reports not ready meanwhile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import CommitFailedError, KafkaError, MessageSizeTooLargeError
+
+from worker import kafka_io
+from worker.config import Settings
+from worker.logs import get_logger
+from worker.metrics import Metrics, serve
+from worker.pipeline import Outcome, Stages, process
+from worker.records import Origin, TransientError
+
+log = get_logger("worker.app")
+
+ACK_TIMEOUT_S = 130.0  # a little above the producer's delivery timeout
+MAX_BACKOFF_S = 15.0
+
+
+@dataclass
+class _Held:
+    """Records polled but not yet committed, with their outcomes once computed."""
+
+    records: list[ConsumerRecord]
+    outcomes: list[Outcome] | None = None
+    attempts: int = 0
+    retry_at: float = 0.0
+
+
+@dataclass
+class Worker:
+    settings: Settings
+    stages: Stages
+    metrics: Metrics = field(default_factory=Metrics)
+    consumer: KafkaConsumer | None = None
+    producer: KafkaProducer | None = None
+    stopping: bool = False
+    _held: _Held | None = None
+    _assigned: set[TopicPartition] = field(default_factory=set)
+    _joined: bool = False
+    _last_poll_ok: float = 0.0
+    _signals: int = 0
+    metrics_port: int | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------
+    def start(self) -> None:
+        s = self.settings
+        if s.create_topics:
+            created = kafka_io.ensure_topics(s)
+            if created:
+                log.info("topics_created", topics=created, partitions=s.partitions)
+        else:
+            missing = kafka_io.missing_topics(s)
+            if missing:
+                raise SystemExit(f"topics missing and INGEST_CREATE_TOPICS is false: {missing}")
+        server = serve(self.metrics, s.metrics_host, s.metrics_port, self.readiness)
+        self.metrics_port = server.server_port
+        self.producer = kafka_io.make_producer(s)
+        self.consumer = kafka_io.make_consumer(s, _Listener(self))
+        log.info(
+            "worker_started",
+            input_topic=s.input_topic,
+            output_topic=s.output_topic,
+            group_id=s.group_id,
+            metrics_port=self.metrics_port,
+        )
+
+    def install_signal_handlers(self) -> None:
+        def on_signal(signum: int, frame: object) -> None:
+            self._signals += 1
+            if self._signals > 1:
+                log.warning("second_signal_exit_now", signal=signum)
+                os._exit(128 + signum)
+            log.info("stopping", signal=signum)
+            self.stopping = True
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+
+    def run(self, max_idle_s: float | None = None) -> None:
+        """Poll until asked to stop (or, for tools and tests, until idle for ``max_idle_s``)."""
+        assert self.consumer is not None
+        idle_since = time.monotonic()
+        try:
+            while not self.stopping:
+                if self._held is None:
+                    polled = self._poll()
+                    if polled:
+                        self._held = _Held(polled)
+                        idle_since = time.monotonic()
+                    elif max_idle_s is not None and time.monotonic() - idle_since > max_idle_s:
+                        break
+                if self._held is not None:
+                    self._try_held()
+                self._update_lag()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._held is not None and self._held.outcomes is not None:
+            try:  # a batch already processed: publish and commit it before leaving
+                self._publish_and_commit(self._held)
+            except Exception as exc:  # noqa: BLE001 - leaving anyway; it will be redone
+                log.warning("final_batch_not_committed", error=type(exc).__name__)
+        if self.producer is not None:
+            self.producer.flush(timeout=30)
+            self.producer.close(timeout=10)
+            self.producer = None
+        if self.consumer is not None:
+            self.consumer.close()  # leaves the group, so it rebalances at once
+            self.consumer = None
+        self.stages.deduper.close()
+        log.info("worker_stopped")
+
+    # --- the loop ----------------------------------------------------------------------
+    def _poll(self) -> list[ConsumerRecord]:
+        assert self.consumer is not None
+        try:
+            polled = self.consumer.poll(
+                timeout_ms=self.settings.poll_timeout_ms, max_records=self.settings.batch_size
+            )
+        except KafkaError as exc:
+            if not kafka_io.is_transient(exc):
+                raise
+            self.metrics.errors.labels("kafka").inc()
+            log.warning("poll_failed", error=type(exc).__name__)
+            time.sleep(1)
+            return []
+        self._last_poll_ok = time.monotonic()
+        records = [r for batch in polled.values() for r in batch]
+        if records:
+            self.metrics.consumed.inc(len(records))
+            self.metrics.consumed_bytes.inc(sum(len(r.value or b"") for r in records))
+        return records
+
+    def _try_held(self) -> None:
+        held = self._held
+        assert held is not None
+        now = time.monotonic()
+        if now < held.retry_at:
+            self._keep_alive(held.retry_at - now)
+            return
+        try:
+            if held.outcomes is None:
+                held.outcomes = [self._process(r) for r in held.records]
+            self._publish_and_commit(held)
+        except TransientError as exc:
+            self._back_off(held, "dedup", exc)
+            self.metrics.dedup_up.set(0)
+            return
+        except KafkaError as exc:
+            if not kafka_io.is_transient(exc):
+                raise
+            self._back_off(held, "kafka", exc)
+            return
+        self.metrics.dedup_up.set(1)
+        self._record(held)
+        self._held = None
+        self._resume()
+
+    def _process(self, record: ConsumerRecord) -> Outcome:
+        origin = Origin(record.topic, record.partition, record.offset, record.timestamp)
+        return process(record.value, record.headers or [], record.key, origin, self.stages)
+
+    def _publish_and_commit(self, held: _Held) -> None:
+        assert self.producer is not None and self.consumer is not None
+        assert held.outcomes is not None
+        t0 = time.perf_counter()
+        futures = []
+        for i, outcome in enumerate(held.outcomes):
+            if outcome.topic is not None:
+                futures.append((i, self._send(outcome)))
+        self.producer.flush(timeout=ACK_TIMEOUT_S)
+        for i, future in futures:
+            try:
+                future.get(timeout=ACK_TIMEOUT_S)
+            except MessageSizeTooLargeError:
+                held.outcomes[i] = _without_value(held.outcomes[i], self.settings)
+                self._send(held.outcomes[i]).get(timeout=ACK_TIMEOUT_S)
+        self.metrics.stage_seconds.labels("publish").observe(time.perf_counter() - t0)
+        self._commit(held.records)
+
+    def _send(self, outcome: Outcome) -> Any:
+        assert self.producer is not None
+        try:
+            return self.producer.send(
+                outcome.topic, key=outcome.key, value=outcome.value, headers=outcome.headers or None
+            )
+        except MessageSizeTooLargeError:
+            outcome_small = _without_value(outcome, self.settings)
+            return self.producer.send(
+                outcome_small.topic,
+                key=outcome_small.key,
+                value=outcome_small.value,
+                headers=outcome_small.headers,
+            )
+
+    def _commit(self, records: list[ConsumerRecord]) -> None:
+        assert self.consumer is not None
+        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
+        for r in records:
+            tp = TopicPartition(r.topic, r.partition)
+            if tp in self._assigned:
+                offsets[tp] = OffsetAndMetadata(r.offset + 1, "", -1)
+        if not offsets:
+            return
+        try:
+            self.consumer.commit(offsets)
+        except CommitFailedError:
+            # The group moved on (rebalance): the new owner redoes these records.
+            log.warning("commit_failed_rebalance", partitions=len(offsets))
+
+    def _record(self, held: _Held) -> None:
+        """Count outcomes once they are safely published and committed."""
+        m = self.metrics
+        now_ms = time.time() * 1000
+        assert held.outcomes is not None
+        for record, outcome in zip(held.records, held.outcomes, strict=True):
+            for stage, seconds in outcome.timings.items():
+                m.stage_seconds.labels(stage).observe(seconds)
+            if outcome.kind == "published":
+                m.published.inc()
+            elif outcome.kind == "duplicate":
+                m.duplicates.labels(outcome.dedup_status or "duplicate").inc()
+            elif outcome.kind == "skipped":
+                m.skipped.labels(outcome.reason or "unknown").inc()
+            else:
+                m.dead_lettered.labels(
+                    outcome.stage or "unknown", outcome.reason or "unknown"
+                ).inc()
+            if outcome.boilerplate_ratio is not None:
+                m.boilerplate_ratio.observe(outcome.boilerplate_ratio)
+            if record.timestamp and record.timestamp > 0:
+                m.end_to_end_seconds.observe(max(0.0, (now_ms - record.timestamp) / 1000))
+        m.last_processed.set(time.time())
+
+    # --- waiting out an outage ---------------------------------------------------------
+    def _back_off(self, held: _Held, component: str, exc: Exception) -> None:
+        held.attempts += 1
+        delay = min(MAX_BACKOFF_S, 0.5 * 2 ** (held.attempts - 1))
+        held.retry_at = time.monotonic() + delay
+        self.metrics.errors.labels(component).inc()
+        log.warning(
+            "batch_retry",
+            component=component,
+            error=type(exc).__name__,
+            attempt=held.attempts,
+            retry_in_s=round(delay, 2),
+        )
+        self._pause()
+
+    def _pause(self) -> None:
+        if self.consumer is not None and self._assigned:
+            self.consumer.pause(*self._assigned)
+
+    def _resume(self) -> None:
+        if self.consumer is not None and self.consumer.paused():
+            self.consumer.resume(*self.consumer.paused())
+
+    def _keep_alive(self, wait_s: float) -> None:
+        """Poll paused partitions so the group keeps us while we wait."""
+        assert self.consumer is not None
+        timeout = int(min(wait_s, self.settings.poll_timeout_ms / 1000) * 1000)
+        self.consumer.poll(timeout_ms=max(timeout, 1), max_records=1)
+
+    # --- rebalances --------------------------------------------------------------------
+    def on_revoked(self, revoked: set[TopicPartition]) -> None:
+        self.metrics.assigned.set(len(self._assigned - set(revoked)))
+        if self._held is not None:
+            if self._held.outcomes is not None:
+                try:
+                    self._publish_and_commit(self._held)
+                    self._record(self._held)
+                    self._held = None
+                except Exception as exc:  # noqa: BLE001 - the new owner redoes them
+                    log.warning("revoked_batch_not_committed", error=type(exc).__name__)
+            if self._held is not None:
+                kept = [
+                    r
+                    for r in self._held.records
+                    if TopicPartition(r.topic, r.partition) not in revoked
+                ]
+                self._held = _Held(kept) if kept else None
+        self._assigned -= set(revoked)
+        for tp in revoked:
+            with contextlib.suppress(KeyError):
+                self.metrics.lag.remove(tp.topic, str(tp.partition))
+        log.info("partitions_revoked", partitions=sorted(tp.partition for tp in revoked))
+
+    def on_assigned(self, assigned: set[TopicPartition]) -> None:
+        self._joined = True
+        self._assigned |= set(assigned)
+        self.metrics.rebalances.inc()
+        self.metrics.assigned.set(len(self._assigned))
+        log.info("partitions_assigned", partitions=sorted(tp.partition for tp in assigned))
+
+    def _update_lag(self) -> None:
+        if self.consumer is None:
+            return
+        for tp in list(self._assigned):
+            high = self.consumer.highwater(tp)
+            if high is None:
+                continue
+            try:
+                position = self.consumer.position(tp, timeout_ms=100)
+            except Exception:  # noqa: BLE001 - position unknown right now; try next round
+                continue
+            if position is not None:
+                self.metrics.lag.labels(tp.topic, str(tp.partition)).set(max(0, high - position))
+
+    # --- health ------------------------------------------------------------------------
+    def readiness(self) -> tuple[bool, str]:
+        if not self._joined:
+            return False, "not yet assigned partitions"
+        if time.monotonic() - self._last_poll_ok > max(
+            30.0, self.settings.session_timeout_ms / 1000 * 3
+        ):
+            return False, "broker not reachable"
+        if self._held is not None and self._held.attempts > 0:
+            return False, "waiting for a dependency (see ingest_errors_total)"
+        return True, "ready"
+
+
+class _Listener(ConsumerRebalanceListener):
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        self.worker.on_revoked(set(revoked))
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        self.worker.on_assigned(set(assigned))
+
+
+def _without_value(outcome: Outcome, settings: Settings) -> Outcome:
+    """A record too large to publish goes to the DLQ without its value, pointing at the source."""
+    headers = [h for h in outcome.headers if h[0] != "value_omitted"]
+    headers.append(("value_omitted", b"too_large_to_publish"))
+    if outcome.kind != "dead_letter":
+        headers += [("error_stage", b"publish"), ("error_reason", b"too_large_to_publish")]
+    return Outcome(
+        "dead_letter",
+        settings.dlq_topic,
+        outcome.key,
+        None,
+        headers,
+        reason="too_large_to_publish",
+        stage="publish",
+        timings=outcome.timings,
+    )

@@ -1,0 +1,251 @@
+"""All settings in one place: environment variables (prefix ``INGEST_``) overridden by CLI flags.
+
+Every setting is a field of ``Settings`` with its help text; the env var name is
+``INGEST_`` + the field name upper-cased, the flag ``--`` + the name with dashes.
+``KAFKA_BOOTSTRAP_SERVERS`` keeps its usual name (``INGEST_KAFKA_BOOTSTRAP_SERVERS``
+wins when both are set). Secrets may also come from a file: ``<VAR>_FILE``.
+Values are validated once, at start-up, and an error names the setting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+PREFIX = "INGEST_"
+
+
+class ConfigError(ValueError):
+    """A setting has an invalid value; the message starts with the setting's env var name."""
+
+
+def _opt(
+    default: Any,
+    help: str,
+    *,
+    choices: tuple[str, ...] = (),
+    secret: bool = False,
+    minimum: float | None = None,
+) -> Any:
+    meta = {"help": help, "choices": choices, "secret": secret, "minimum": minimum}
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    # --- Kafka -------------------------------------------------------------------------
+    kafka_bootstrap_servers: str = _opt(
+        "", "Kafka bootstrap servers (host:port,...). Empty: start an embedded broker (Tansu)."
+    )
+    input_topic: str = _opt("pages.raw", "Topic of raw crawled pages.")
+    output_topic: str = _opt("articles", "Topic clean articles are published to.")
+    duplicates_topic: str = _opt("articles.duplicates", "Topic for duplicates (policy 'topic').")
+    dlq_topic: str = _opt("pages.dlq", "Dead-letter topic: original record plus the error.")
+    group_id: str = _opt("ingest-worker", "Consumer group id.")
+    create_topics: bool = _opt(True, "Create missing topics at start-up (never auto-created).")
+    partitions: int = _opt(6, "Partitions for topics created at start-up.", minimum=1)
+    replication_factor: int = _opt(
+        1, "Replication factor for topics created at start-up.", minimum=1
+    )
+    batch_size: int = _opt(64, "Records polled and processed per batch.", minimum=1)
+    poll_timeout_ms: int = _opt(500, "How long one poll waits for records.", minimum=1)
+    session_timeout_ms: int = _opt(10_000, "Consumer group session timeout.", minimum=100)
+    heartbeat_interval_ms: int = _opt(3_000, "Consumer heartbeat interval.", minimum=10)
+    max_poll_interval_ms: int = _opt(
+        300_000, "Longest gap between polls before eviction.", minimum=1000
+    )
+    auto_offset_reset: str = _opt(
+        "earliest", "Where a new group starts.", choices=("earliest", "latest")
+    )
+    linger_ms: int = _opt(20, "Producer linger: batch records for this long.", minimum=0)
+    producer_batch_bytes: int = _opt(1_048_576, "Producer batch size in bytes.", minimum=1024)
+    security_protocol: str = _opt(
+        "PLAINTEXT",
+        "Kafka security protocol.",
+        choices=("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"),
+    )
+    sasl_mechanism: str = _opt(
+        "",
+        "SASL mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512).",
+        choices=("", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"),
+    )
+    sasl_username: str = _opt("", "SASL user name.")
+    sasl_password: str = _opt("", "SASL password (or INGEST_SASL_PASSWORD_FILE).", secret=True)
+    ssl_cafile: str = _opt("", "CA bundle for Kafka TLS.")
+    # --- Pages and extraction ----------------------------------------------------------
+    max_page_bytes: int = _opt(
+        16 * 2**20, "Largest accepted page (after gunzip), bytes.", minimum=1024
+    )
+    extract_timeout_s: float = _opt(10.0, "Time budget for extracting one page.", minimum=0.01)
+    extractor: str = _opt("trafilatura", "Extraction engine.", choices=("trafilatura",))
+    non_article_policy: str = _opt(
+        "publish",
+        "Pages that are not articles: publish with page_type set, or skip with a reason.",
+        choices=("publish", "skip"),
+    )
+    min_words: int = _opt(1, "Skip articles with fewer extracted words than this.", minimum=0)
+    # --- Dedup -------------------------------------------------------------------------
+    duplicate_policy: str = _opt(
+        "topic", "What to do with duplicates.", choices=("topic", "drop", "annotate")
+    )
+    dedup_backend: str = _opt(
+        "memory", "Dedup index: in process or shared in Redis.", choices=("memory", "redis")
+    )
+    dedup_snapshot: str = _opt("", "File the in-process index is snapshotted to (memory).")
+    redis_url: str = _opt(
+        "redis://127.0.0.1:6379/0", "Redis URL for the shared dedup index.", secret=True
+    )
+    # --- Operations --------------------------------------------------------------------
+    metrics_host: str = _opt("127.0.0.1", "Address of the metrics/health HTTP server.")
+    metrics_port: int = _opt(
+        9108, "Port of /metrics, /healthz, /readyz (0: any free port).", minimum=0
+    )
+    log_level: str = _opt("INFO", "Log level.", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+
+    def public(self) -> dict[str, Any]:
+        """Settings safe to log: secrets masked."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.metadata.get("secret") and value:
+                value = _mask(f.name, value)
+            out[f.name] = value
+        return out
+
+
+def _mask(name: str, value: str) -> str:
+    if name == "redis_url" and "@" not in value:
+        return value  # no credentials in it
+    return "***"
+
+
+def env_name(name: str) -> str:
+    return PREFIX + name.upper()
+
+
+def _raw_from_env(name: str, env: Mapping[str, str]) -> str | None:
+    keys = [env_name(name)]
+    if name == "kafka_bootstrap_servers":
+        keys.append("KAFKA_BOOTSTRAP_SERVERS")
+    for key in keys:
+        if key in env:
+            return env[key]
+        if key + "_FILE" in env:
+            path = Path(env[key + "_FILE"])
+            try:
+                return path.read_text().strip()
+            except OSError as exc:
+                raise ConfigError(f"{key}_FILE: cannot read {path}: {exc.strerror}") from exc
+    return None
+
+
+def _convert(name: str, raw: str, default: Any) -> Any:
+    label = env_name(name)
+    if isinstance(default, bool):
+        low = raw.strip().lower()
+        if low in ("1", "true", "yes", "on"):
+            return True
+        if low in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{label}: expected true/false, got {raw!r}")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{label}: expected an integer, got {raw!r}") from None
+    if isinstance(default, float):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"{label}: expected a number, got {raw!r}") from None
+    return raw.strip()
+
+
+def _validate(settings: Settings) -> None:
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        label = env_name(f.name)
+        choices = f.metadata.get("choices")
+        if choices and value not in choices:
+            raise ConfigError(
+                f"{label}: must be one of {', '.join(map(repr, choices))}, got {value!r}"
+            )
+        minimum = f.metadata.get("minimum")
+        if minimum is not None and value < minimum:
+            raise ConfigError(f"{label}: must be >= {minimum}, got {value!r}")
+    if settings.heartbeat_interval_ms >= settings.session_timeout_ms:
+        raise ConfigError(
+            f"{env_name('heartbeat_interval_ms')}: must be below {env_name('session_timeout_ms')}"
+        )
+    if settings.dedup_backend == "redis" and not settings.redis_url.startswith(
+        ("redis://", "rediss://", "unix://")
+    ):
+        raise ConfigError(f"{env_name('redis_url')}: expected redis://, rediss:// or unix://")
+    if settings.sasl_mechanism and not settings.security_protocol.startswith("SASL"):
+        raise ConfigError(
+            f"{env_name('security_protocol')}: SASL_PLAINTEXT or SASL_SSL needed "
+            f"with {env_name('sasl_mechanism')}"
+        )
+    topics = [
+        settings.input_topic,
+        settings.output_topic,
+        settings.dlq_topic,
+        settings.duplicates_topic,
+    ]
+    if settings.input_topic in topics[1:]:
+        raise ConfigError(
+            f"{env_name('input_topic')}: must differ from the output, "
+            "duplicates and dead-letter topics"
+        )
+
+
+def add_flags(parser: argparse.ArgumentParser, names: list[str] | None = None) -> None:
+    """Add ``--flag`` overrides for the given settings (all when None)."""
+    group = parser.add_argument_group("settings (flags override INGEST_* environment variables)")
+    for f in fields(Settings):
+        if names is not None and f.name not in names:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        default = f.default if f.default is not MISSING else None
+        shown = "***" if f.metadata.get("secret") else default
+        group.add_argument(
+            flag,
+            dest=f"cfg_{f.name}",
+            default=None,
+            metavar="VALUE",
+            help=f"{f.metadata['help']} [{env_name(f.name)}; default {shown!r}]",
+        )
+
+
+def load(
+    args: argparse.Namespace | None = None, env: Mapping[str, str] | None = None, **overrides: Any
+) -> Settings:
+    """Build validated Settings: defaults < environment < CLI flags < keyword overrides."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        raw = _raw_from_env(f.name, env)
+        flag = getattr(args, f"cfg_{f.name}", None) if args is not None else None
+        if flag is not None:
+            raw = flag
+        if raw is not None:
+            values[f.name] = _convert(f.name, raw, f.default)
+    settings = replace(Settings(), **values, **overrides)
+    _validate(settings)
+    return settings
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(env var, default, help) rows, for the README's configuration table."""
+    return [
+        (
+            env_name(f.name),
+            "***" if f.metadata.get("secret") else repr(f.default),
+            f.metadata["help"],
+        )
+        for f in fields(Settings)
+    ]

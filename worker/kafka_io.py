@@ -1,0 +1,161 @@
+"""Thin wrappers around kafka-python: client settings, topics, producer, consumer.
+
+Everything Kafka-specific the worker needs lives here, so the loop in ``app``
+reads as poll -> process -> publish -> commit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+from tenacity import (
+    retry,
+    retry_if_exception,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from worker.config import Settings
+from worker.logs import get_logger
+
+log = get_logger("worker.kafka")
+
+_MB = 2**20
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Errors worth retrying: the broker is away or busy, not the request being wrong."""
+    if isinstance(exc, KafkaError):
+        return bool(getattr(exc, "retriable", False))
+    return isinstance(exc, (ConnectionError, TimeoutError))
+
+
+kafka_retry = retry(
+    retry=retry_if_exception(is_transient),
+    wait=wait_exponential_jitter(initial=0.2, max=10),
+    stop=stop_after_delay(120),
+    reraise=True,
+)
+
+
+def client_config(settings: Settings) -> dict[str, Any]:
+    cfg: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap_servers.split(","),
+        "security_protocol": settings.security_protocol,
+        "client_id": "ingest-worker",
+    }
+    if settings.sasl_mechanism:
+        cfg.update(
+            sasl_mechanism=settings.sasl_mechanism,
+            sasl_plain_username=settings.sasl_username,
+            sasl_plain_password=settings.sasl_password,
+        )
+    if settings.ssl_cafile:
+        cfg["ssl_cafile"] = settings.ssl_cafile
+    return cfg
+
+
+def max_message_bytes(settings: Settings) -> int:
+    """Room for the largest accepted page plus its envelope and headers."""
+    return settings.max_page_bytes + _MB
+
+
+def all_topics(settings: Settings) -> list[str]:
+    return [
+        settings.input_topic,
+        settings.output_topic,
+        settings.duplicates_topic,
+        settings.dlq_topic,
+    ]
+
+
+@kafka_retry
+def ensure_topics(settings: Settings, topics: Iterable[str] | None = None) -> list[str]:
+    """Create the topics that are missing; returns the names created."""
+    wanted = list(topics or all_topics(settings))
+    admin = KafkaAdminClient(**client_config(settings))
+    try:
+        missing = [t for t in wanted if t not in set(admin.list_topics())]
+        if missing:
+            new = [
+                NewTopic(
+                    t,
+                    settings.partitions,
+                    settings.replication_factor,
+                    topic_configs={"max.message.bytes": str(max_message_bytes(settings))},
+                )
+                for t in missing
+            ]
+            with contextlib.suppress(TopicAlreadyExistsError):  # another worker won the race
+                admin.create_topics(new)
+        return missing
+    finally:
+        admin.close()
+
+
+@kafka_retry
+def missing_topics(settings: Settings, topics: Iterable[str] | None = None) -> list[str]:
+    admin = KafkaAdminClient(**client_config(settings))
+    try:
+        existing = set(admin.list_topics())
+        return [t for t in (topics or all_topics(settings)) if t not in existing]
+    finally:
+        admin.close()
+
+
+@kafka_retry
+def make_producer(settings: Settings) -> KafkaProducer:
+    return KafkaProducer(
+        **client_config(settings),
+        acks="all",
+        enable_idempotence=True,
+        compression_type="zstd",
+        linger_ms=settings.linger_ms,
+        batch_size=settings.producer_batch_bytes,
+        max_request_size=max_message_bytes(settings),
+        buffer_memory=max(64 * _MB, 4 * max_message_bytes(settings)),
+        retries=2**31 - 1,
+        delivery_timeout_ms=120_000,
+    )
+
+
+@kafka_retry
+def make_consumer(
+    settings: Settings,
+    listener: ConsumerRebalanceListener | None = None,
+    topics: Iterable[str] | None = None,
+) -> KafkaConsumer:
+    consumer = KafkaConsumer(
+        **client_config(settings),
+        group_id=settings.group_id,
+        enable_auto_commit=False,
+        auto_offset_reset=settings.auto_offset_reset,
+        partition_assignment_strategy=[CooperativeStickyAssignor],
+        session_timeout_ms=settings.session_timeout_ms,
+        heartbeat_interval_ms=settings.heartbeat_interval_ms,
+        max_poll_interval_ms=settings.max_poll_interval_ms,
+        max_poll_records=settings.batch_size,
+        max_partition_fetch_bytes=max_message_bytes(settings),
+        fetch_max_bytes=max(64 * _MB, max_message_bytes(settings)),
+    )
+    consumer.subscribe(list(topics or [settings.input_topic]), listener=listener)
+    return consumer
+
+
+def plain_consumer(settings: Settings, **kwargs: Any) -> KafkaConsumer:
+    """A group-less consumer for tools (tail, replay-dlq) that read topics from the start."""
+    return KafkaConsumer(
+        **client_config(settings),
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=max_message_bytes(settings),
+        fetch_max_bytes=max(64 * _MB, max_message_bytes(settings)),
+        **kwargs,
+    )

@@ -1,0 +1,180 @@
+"""decode -> extract -> dedupe -> publish, for one input record, without I/O.
+
+``process`` turns one Kafka record into exactly one ``Outcome``: an article to
+publish, a duplicate recorded, a counted skip, or a dead-letter record with the
+reason. Only ``TransientError`` (a dependency is down) escapes, so the caller
+retries the record instead of losing or dead-lettering it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import orjson
+
+from worker.article import build_article, canonical_url_of, now_iso
+from worker.budget import BudgetExceeded, time_budget
+from worker.config import Settings
+from worker.decode import decode
+from worker.dedup import Deduper
+from worker.extract import Extractor
+from worker.records import BadRecord, Origin, SkipRecord, TransientError
+from worker.urls import article_id
+
+OutcomeKind = Literal["published", "duplicate", "skipped", "dead_letter"]
+Headers = Sequence[tuple[str, bytes]]
+
+
+@dataclass(slots=True)
+class Outcome:
+    kind: OutcomeKind
+    topic: str | None = None  # where to send it; None: nothing to send
+    key: bytes | None = None
+    value: bytes | None = None
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
+    reason: str | None = None  # skip or dead-letter reason (a metric label)
+    stage: str | None = None  # dead-letter stage
+    dedup_status: str | None = None
+    record_id: str | None = None  # the input's own id, once decoded
+    boilerplate_ratio: float | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Stages:
+    """What the pipeline needs besides the record: settings and the two swappable stages."""
+
+    settings: Settings
+    extract: Extractor
+    deduper: Deduper
+
+
+def build_deduper(settings: Settings) -> Deduper:
+    from worker.dedup import make_deduper
+
+    return make_deduper(
+        settings.dedup_backend,
+        redis_url=settings.redis_url,
+        snapshot_path=settings.dedup_snapshot or None,
+    )
+
+
+def build_stages(settings: Settings) -> Stages:
+    from worker.extract import make_extractor
+
+    return Stages(settings, make_extractor(settings.extractor), build_deduper(settings))
+
+
+def process(
+    value: bytes | None, headers: Headers, key: bytes | None, origin: Origin, stages: Stages
+) -> Outcome:
+    settings = stages.settings
+    timings: dict[str, float] = {}
+    stage = "decode"
+    record_id = None
+    try:
+        t0 = time.perf_counter()
+        page = decode(value, headers, max_bytes=settings.max_page_bytes)
+        t1 = time.perf_counter()
+        timings["decode"] = t1 - t0
+        record_id = page.record_id
+
+        stage = "extract"
+        with time_budget(settings.extract_timeout_s):
+            extracted = stages.extract(page)
+        t2 = time.perf_counter()
+        timings["extract"] = t2 - t1
+        if len(extracted.text.split()) < max(settings.min_words, 1):
+            raise SkipRecord("empty_after_extraction")
+        if (
+            settings.non_article_policy == "skip"
+            and extracted.page_type
+            and extracted.page_type != "article"
+        ):
+            raise SkipRecord("not_article", extracted.page_type)
+
+        stage = "dedupe"
+        canonical = canonical_url_of(page, extracted)
+        doc_id = article_id(canonical)
+        verdict = stages.deduper.check(doc_id, extracted.text)
+        timings["dedupe"] = time.perf_counter() - t2
+    except SkipRecord as skip:
+        return Outcome("skipped", reason=skip.reason, record_id=record_id, timings=timings)
+    except TransientError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every failure of one record ends in the DLQ
+        reason, detail = failure_reason(exc, stage)
+        outcome = dead_letter(value, headers, key, origin, stage, reason, detail, stages)
+        outcome.record_id, outcome.timings = record_id, timings
+        return outcome
+
+    record = build_article(page, extracted, verdict, origin, doc_id=doc_id, canonical_url=canonical)
+    out_key = doc_id.encode()
+    out_value = orjson.dumps(record)
+    common = {
+        "timings": timings,
+        "boilerplate_ratio": extracted.boilerplate_ratio,
+        "dedup_status": verdict.status,
+        "record_id": record_id,
+    }
+    if verdict.status == "new":
+        return Outcome("published", settings.output_topic, out_key, out_value, **common)
+    topic = {"topic": settings.duplicates_topic, "annotate": settings.output_topic, "drop": None}[
+        settings.duplicate_policy
+    ]
+    return Outcome("duplicate", topic, out_key, out_value, **common)
+
+
+def failure_reason(exc: Exception, stage: str) -> tuple[str, str]:
+    """(reason label, detail) for a record that failed in ``stage``."""
+    if isinstance(exc, BadRecord):
+        return exc.reason, exc.detail
+    if isinstance(exc, BudgetExceeded):
+        return "time_budget", str(exc)
+    if isinstance(exc, RecursionError):
+        return "too_deep", "nesting too deep to process"
+    if isinstance(exc, MemoryError):
+        return "out_of_memory", "the record needed more memory than available"
+    # A bug or a library failure on this record: keep the record, move on.
+    return f"{stage}_error", f"{type(exc).__name__}: {exc}"[:500]
+
+
+DLQ_HEADERS = (
+    "error_stage",
+    "error_reason",
+    "error_detail",
+    "source_topic",
+    "source_partition",
+    "source_offset",
+    "failed_at",
+)
+
+
+def dead_letter(
+    value: bytes | None,
+    headers: Headers,
+    key: bytes | None,
+    origin: Origin,
+    stage: str,
+    reason: str,
+    detail: str,
+    stages: Stages,
+) -> Outcome:
+    """The original value and headers, plus why and where it failed (replay-dlq strips these)."""
+    kept = [(k, v) for k, v in headers if k not in DLQ_HEADERS]
+    extra = {
+        "error_stage": stage,
+        "error_reason": reason,
+        "error_detail": detail,
+        "source_topic": origin.topic or "",
+        "source_partition": "" if origin.partition is None else str(origin.partition),
+        "source_offset": "" if origin.offset is None else str(origin.offset),
+        "failed_at": now_iso(),
+    }
+    kept.extend((k, v.encode("utf-8", "replace")) for k, v in extra.items())
+    return Outcome(
+        "dead_letter", stages.settings.dlq_topic, key, value, kept, reason=reason, stage=stage
+    )

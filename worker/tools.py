@@ -1,0 +1,98 @@
+"""Operator tools: print a topic, replay the dead-letter topic, open input files."""
+
+from __future__ import annotations
+
+import gzip
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from typing import BinaryIO
+
+import orjson
+
+from worker import kafka_io
+from worker.config import Settings
+from worker.logs import get_logger
+from worker.pipeline import DLQ_HEADERS
+
+log = get_logger("worker.tools")
+
+
+def open_inputs(paths: Sequence[str]) -> Iterator[BinaryIO]:
+    """Binary streams for each path ('-' or none: stdin); .gz files are unpacked."""
+    if not paths or list(paths) == ["-"]:
+        yield sys.stdin.buffer
+        return
+    for path in paths:
+        opener = gzip.open if path.endswith(".gz") else open
+        with opener(path, "rb") as stream:
+            yield stream
+
+
+def _drain(settings: Settings, topic: str, idle_s: float, group_id: str | None = None) -> Iterator:
+    """Records of ``topic`` from the start (or the group's offsets), until idle."""
+    consumer = kafka_io.plain_consumer(settings, group_id=group_id)
+    consumer.subscribe([topic])
+    last = time.monotonic()
+    try:
+        while idle_s <= 0 or time.monotonic() - last < idle_s:
+            polled = consumer.poll(timeout_ms=500)
+            for batch in polled.values():
+                for record in batch:
+                    last = time.monotonic()
+                    yield record
+            if polled and group_id:
+                consumer.commit()
+    finally:
+        consumer.close()
+
+
+def tail(settings: Settings, topic: str, *, max_records: int = 0, idle_s: float = 5.0) -> int:
+    out = sys.stdout.buffer
+    for count, record in enumerate(_drain(settings, topic, idle_s), start=1):
+        value = record.value
+        if value is not None and value[:1] in (b"{", b"["):
+            line = value
+        else:
+            line = orjson.dumps(
+                {
+                    "key": (record.key or b"").decode("utf-8", "replace"),
+                    "headers": {k: v.decode("utf-8", "replace") for k, v in record.headers or []},
+                    "value_bytes": len(value or b""),
+                }
+            )
+        out.write(line + b"\n")
+        out.flush()
+        if max_records and count >= max_records:
+            break
+    return 0
+
+
+def replay_dlq(settings: Settings, *, reasons: set[str], dry_run: bool, idle_s: float) -> int:
+    """Re-publish dead letters to the input topic with the error headers removed.
+
+    A consumer group (``<group>-dlq-replay``) remembers what was replayed, so running
+    it twice does not replay twice.
+    """
+    producer = None if dry_run else kafka_io.make_producer(settings)
+    replayed = skipped = 0
+    group = None if dry_run else f"{settings.group_id}-dlq-replay"
+    for record in _drain(settings, settings.dlq_topic, idle_s, group_id=group):
+        headers = dict(record.headers or [])
+        reason = headers.get("error_reason", b"").decode("utf-8", "replace")
+        if (reasons and reason not in reasons) or "value_omitted" in headers:
+            skipped += 1
+            continue
+        if producer is not None:
+            kept = [(k, v) for k, v in record.headers or [] if k not in DLQ_HEADERS]
+            producer.send(
+                settings.input_topic, key=record.key, value=record.value, headers=kept or None
+            )
+        replayed += 1
+    if producer is not None:
+        producer.flush()
+        producer.close()
+    verb = "would replay" if dry_run else "replayed"
+    print(f"{verb} {replayed} records to {settings.input_topic}; left {skipped}", file=sys.stderr)
+    log.info("replay_dlq_done", replayed=replayed, skipped=skipped, dry_run=dry_run)
+    return 0
