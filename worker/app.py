@@ -24,7 +24,8 @@ from worker import kafka_io
 from worker.config import Settings
 from worker.logs import get_logger
 from worker.metrics import Metrics, serve
-from worker.pipeline import Outcome, Stages, process
+from worker.parallel import CpuPool
+from worker.pipeline import Failed, Outcome, Prepared, Stages, finish
 from worker.records import Origin, TransientError
 
 log = get_logger("worker.app")
@@ -38,6 +39,7 @@ class _Held:
     """Records polled but not yet committed, with their outcomes once computed."""
 
     records: list[ConsumerRecord]
+    prepared: list[Prepared | Failed] | None = None
     outcomes: list[Outcome] | None = None
     attempts: int = 0
     retry_at: float = 0.0
@@ -47,6 +49,7 @@ class _Held:
 class Worker:
     settings: Settings
     stages: Stages
+    pool: CpuPool
     metrics: Metrics = field(default_factory=Metrics)
     consumer: KafkaConsumer | None = None
     producer: KafkaProducer | None = None
@@ -125,6 +128,7 @@ class Worker:
         if self.consumer is not None:
             self.consumer.close()  # leaves the group, so it rebalances at once
             self.consumer = None
+        self.pool.close()
         self.stages.deduper.close()
         log.info("worker_stopped")
 
@@ -157,8 +161,14 @@ class Worker:
             self._keep_alive(held.retry_at - now)
             return
         try:
+            if held.prepared is None:
+                held.prepared = self.pool.prepare_all(
+                    [(r.value, r.headers or []) for r in held.records]
+                )
             if held.outcomes is None:
-                held.outcomes = [self._process(r) for r in held.records]
+                held.outcomes = [
+                    self._finish(r, p) for r, p in zip(held.records, held.prepared, strict=True)
+                ]
             self._publish_and_commit(held)
         except TransientError as exc:
             self._back_off(held, "dedup", exc)
@@ -174,9 +184,9 @@ class Worker:
         self._held = None
         self._resume()
 
-    def _process(self, record: ConsumerRecord) -> Outcome:
+    def _finish(self, record: ConsumerRecord, prepared: Prepared | Failed) -> Outcome:
         origin = Origin(record.topic, record.partition, record.offset, record.timestamp)
-        return process(record.value, record.headers or [], record.key, origin, self.stages)
+        return finish(prepared, record.value, record.headers or [], record.key, origin, self.stages)
 
     def _publish_and_commit(self, held: _Held) -> None:
         assert self.producer is not None and self.consumer is not None

@@ -80,6 +80,9 @@ class Settings:
     max_page_bytes: int = _opt(
         16 * 2**20, "Largest accepted page (after gunzip), bytes.", minimum=1024
     )
+    processes: int = _opt(
+        0, "Processes for the CPU stages (0: one per core; 1: inline).", minimum=0
+    )
     extract_timeout_s: float = _opt(10.0, "Time budget for extracting one page.", minimum=0.01)
     extractor: str = _opt("trafilatura", "Extraction engine.", choices=("trafilatura",))
     non_article_policy: str = _opt(

@@ -21,7 +21,7 @@ from worker.config import Settings
 from worker.decode import decode
 from worker.dedup import Deduper
 from worker.extract import Extractor
-from worker.records import BadRecord, Origin, SkipRecord, TransientError
+from worker.records import BadRecord, Extracted, Origin, Page, SkipRecord, TransientError
 from worker.urls import article_id
 
 OutcomeKind = Literal["published", "duplicate", "skipped", "dead_letter"]
@@ -68,10 +68,31 @@ def build_stages(settings: Settings) -> Stages:
     return Stages(settings, make_extractor(settings.extractor), build_deduper(settings))
 
 
-def process(
-    value: bytes | None, headers: Headers, key: bytes | None, origin: Origin, stages: Stages
-) -> Outcome:
-    settings = stages.settings
+@dataclass(slots=True)
+class Prepared:
+    """What the CPU stages found: small enough to pass between processes (no page body)."""
+
+    page: Page
+    extracted: Extracted
+    timings: dict[str, float]
+
+
+@dataclass(slots=True)
+class Failed:
+    """A record the CPU stages could not turn into an article, and why."""
+
+    kind: Literal["skipped", "dead_letter"]
+    stage: str
+    reason: str
+    detail: str = ""
+    record_id: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def prepare(
+    value: bytes | None, headers: Headers, settings: Settings, extract: Extractor
+) -> Prepared | Failed:
+    """decode -> extract: pure CPU work on one record, safe to run in another process."""
     timings: dict[str, float] = {}
     stage = "decode"
     record_id = None
@@ -84,9 +105,8 @@ def process(
 
         stage = "extract"
         with time_budget(settings.extract_timeout_s):
-            extracted = stages.extract(page)
-        t2 = time.perf_counter()
-        timings["extract"] = t2 - t1
+            extracted = extract(page)
+        timings["extract"] = time.perf_counter() - t1
         if len(extracted.text.split()) < max(settings.min_words, 1):
             raise SkipRecord("empty_after_extraction")
         if (
@@ -95,37 +115,63 @@ def process(
             and extracted.page_type != "article"
         ):
             raise SkipRecord("not_article", extracted.page_type)
-
-        stage = "dedupe"
-        canonical = canonical_url_of(page, extracted)
-        doc_id = article_id(canonical)
-        verdict = stages.deduper.check(doc_id, extracted.text)
-        timings["dedupe"] = time.perf_counter() - t2
     except SkipRecord as skip:
-        return Outcome("skipped", reason=skip.reason, record_id=record_id, timings=timings)
-    except TransientError:
-        raise
+        return Failed("skipped", stage, skip.reason, skip.detail, record_id, timings)
     except Exception as exc:  # noqa: BLE001 - every failure of one record ends in the DLQ
         reason, detail = failure_reason(exc, stage)
-        outcome = dead_letter(value, headers, key, origin, stage, reason, detail, stages)
-        outcome.record_id, outcome.timings = record_id, timings
-        return outcome
+        return Failed("dead_letter", stage, reason, detail, record_id, timings)
+    page.body = ""  # done with it; keeps what crosses process boundaries small
+    return Prepared(page, extracted, timings)
+
+
+def finish(
+    result: Prepared | Failed,
+    value: bytes | None,
+    headers: Headers,
+    key: bytes | None,
+    origin: Origin,
+    stages: Stages,
+) -> Outcome:
+    """dedupe -> output record: the stateful part, run in order in the consuming process."""
+    if isinstance(result, Failed):
+        return failed_outcome(result, value, headers, key, origin, stages.settings)
+    page, extracted, timings = result.page, result.extracted, result.timings
+    settings = stages.settings
+    canonical = canonical_url_of(page, extracted)
+    doc_id = article_id(canonical)
+    t0 = time.perf_counter()
+    try:
+        verdict = stages.deduper.check(doc_id, extracted.text)
+    except TransientError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a bug on one record must not stop the stream
+        reason, detail = failure_reason(exc, "dedupe")
+        failed = Failed("dead_letter", "dedupe", reason, detail, page.record_id, timings)
+        return failed_outcome(failed, value, headers, key, origin, settings)
+    timings["dedupe"] = time.perf_counter() - t0
 
     record = build_article(page, extracted, verdict, origin, doc_id=doc_id, canonical_url=canonical)
-    out_key = doc_id.encode()
-    out_value = orjson.dumps(record)
     common = {
         "timings": timings,
         "boilerplate_ratio": extracted.boilerplate_ratio,
         "dedup_status": verdict.status,
-        "record_id": record_id,
+        "record_id": page.record_id,
     }
+    out_key, out_value = doc_id.encode(), orjson.dumps(record)
     if verdict.status == "new":
         return Outcome("published", settings.output_topic, out_key, out_value, **common)
     topic = {"topic": settings.duplicates_topic, "annotate": settings.output_topic, "drop": None}[
         settings.duplicate_policy
     ]
     return Outcome("duplicate", topic, out_key, out_value, **common)
+
+
+def process(
+    value: bytes | None, headers: Headers, key: bytes | None, origin: Origin, stages: Stages
+) -> Outcome:
+    """One record through every stage in this process."""
+    result = prepare(value, headers, stages.settings, stages.extract)
+    return finish(result, value, headers, key, origin, stages)
 
 
 def failure_reason(exc: Exception, stage: str) -> tuple[str, str]:
@@ -153,22 +199,24 @@ DLQ_HEADERS = (
 )
 
 
-def dead_letter(
+def failed_outcome(
+    failed: Failed,
     value: bytes | None,
     headers: Headers,
     key: bytes | None,
     origin: Origin,
-    stage: str,
-    reason: str,
-    detail: str,
-    stages: Stages,
+    settings: Settings,
 ) -> Outcome:
-    """The original value and headers, plus why and where it failed (replay-dlq strips these)."""
+    if failed.kind == "skipped":
+        return Outcome(
+            "skipped", reason=failed.reason, record_id=failed.record_id, timings=failed.timings
+        )
+    # The original value and headers, plus why and where it failed (replay-dlq strips these).
     kept = [(k, v) for k, v in headers if k not in DLQ_HEADERS]
     extra = {
-        "error_stage": stage,
-        "error_reason": reason,
-        "error_detail": detail,
+        "error_stage": failed.stage,
+        "error_reason": failed.reason,
+        "error_detail": failed.detail,
         "source_topic": origin.topic or "",
         "source_partition": "" if origin.partition is None else str(origin.partition),
         "source_offset": "" if origin.offset is None else str(origin.offset),
@@ -176,5 +224,13 @@ def dead_letter(
     }
     kept.extend((k, v.encode("utf-8", "replace")) for k, v in extra.items())
     return Outcome(
-        "dead_letter", stages.settings.dlq_topic, key, value, kept, reason=reason, stage=stage
+        "dead_letter",
+        settings.dlq_topic,
+        key,
+        value,
+        kept,
+        reason=failed.reason,
+        stage=failed.stage,
+        record_id=failed.record_id,
+        timings=failed.timings,
     )

@@ -16,6 +16,7 @@ from worker.app import Worker
 from worker.broker import EmbeddedBroker, start_broker
 from worker.config import Settings
 from worker.logs import get_logger
+from worker.parallel import CpuPool, default_processes
 from worker.pipeline import build_stages
 
 log = get_logger("worker.runner")
@@ -40,7 +41,9 @@ def run_worker(
             note="memory storage: topics vanish when the worker stops",
         )
     try:
-        worker = Worker(settings, build_stages(settings))
+        stages = build_stages(settings)
+        processes = settings.processes or default_processes()
+        worker = Worker(settings, stages, CpuPool(settings, stages.extract, processes))
         worker.install_signal_handlers()
         worker.start()
         if broker is not None:

@@ -1,0 +1,191 @@
+"""Helpers for tests that drive a real worker process against a real broker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
+
+from worker.broker import free_port
+
+Message = tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]  # key, value, headers
+
+
+@dataclass
+class Topics:
+    prefix: str
+    partitions: int = 3
+
+    @property
+    def input(self) -> str:
+        return f"{self.prefix}.raw"
+
+    @property
+    def output(self) -> str:
+        return f"{self.prefix}.articles"
+
+    @property
+    def duplicates(self) -> str:
+        return f"{self.prefix}.dups"
+
+    @property
+    def dlq(self) -> str:
+        return f"{self.prefix}.dlq"
+
+    @property
+    def group(self) -> str:
+        return f"{self.prefix}.group"
+
+    def env(self, bootstrap: str) -> dict[str, str]:
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "INGEST_INPUT_TOPIC": self.input,
+            "INGEST_OUTPUT_TOPIC": self.output,
+            "INGEST_DUPLICATES_TOPIC": self.duplicates,
+            "INGEST_DLQ_TOPIC": self.dlq,
+            "INGEST_GROUP_ID": self.group,
+            "INGEST_PARTITIONS": str(self.partitions),
+            "INGEST_SESSION_TIMEOUT_MS": "2000",
+            "INGEST_HEARTBEAT_INTERVAL_MS": "300",
+            "INGEST_POLL_TIMEOUT_MS": "200",
+            "INGEST_LINGER_MS": "5",
+        }
+
+
+@dataclass
+class WorkerProcess:
+    proc: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    def metrics(self) -> dict[str, float]:
+        """Samples of /metrics as {'name{label="v",...}': value}."""
+        body = http_get(self.port, "/metrics")[1]
+        out: dict[str, float] = {}
+        for family in text_string_to_metric_families(body):
+            for sample in family.samples:
+                labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+                out[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
+        return out
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        return self.proc.wait(timeout)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def http_get(port: int, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def start_worker(
+    env: dict[str, str], log_path: Path, extra_args: Iterable[str] = ()
+) -> WorkerProcess:
+    port = free_port()
+    full_env = {**os.environ, **env, "INGEST_METRICS_PORT": str(port)}
+    full_env.pop("INGEST_METRICS_HOST", None)
+    out = open(log_path, "ab")  # noqa: SIM115 - the process owns it until it exits
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "worker", "run", *extra_args],
+        env=full_env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    worker = WorkerProcess(proc, port, log_path, env)
+    wait_for(lambda: _answers(port) or proc.poll() is not None, 60, "worker metrics endpoint")
+    if proc.poll() is not None:
+        raise AssertionError(f"worker exited early:\n{worker.log()[-3000:]}")
+    return worker
+
+
+def _answers(port: int) -> bool:
+    try:
+        return http_get(port, "/healthz")[0] == 200
+    except OSError:
+        return False
+
+
+def wait_for(predicate: Callable[[], object], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+
+
+def produce(bootstrap: str, topic: str, messages: Iterable[Message]) -> int:
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_request_size=32 * 2**20
+    )
+    count = 0
+    for key, value, headers in messages:
+        producer.send(topic, key=key, value=value, headers=headers or None)
+        count += 1
+    producer.flush()
+    producer.close()
+    return count
+
+
+def read_all(
+    bootstrap: str, topic: str, expect: int, timeout: float = 60, settle: float = 0.0
+) -> list:
+    """Every record of ``topic`` once at least ``expect`` arrived (then ``settle`` s more)."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        fetch_max_bytes=64 * 2**20,
+        max_partition_fetch_bytes=32 * 2**20,
+    )
+    consumer.subscribe([topic])
+    records: list = []
+    deadline = time.monotonic() + timeout
+    settle_until: float | None = None
+    try:
+        while time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=200).values():
+                records.extend(batch)
+            if len(records) >= expect:
+                settle_until = settle_until or time.monotonic() + settle
+                if time.monotonic() >= settle_until:
+                    break
+    finally:
+        consumer.close()
+    return records
+
+
+def committed_offsets(bootstrap: str, group: str, topic: str) -> dict[int, int]:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        offsets = admin.list_consumer_group_offsets(group)
+    finally:
+        admin.close()
+    return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic}
+
+
+def end_offsets(bootstrap: str, topic: str, partitions: int) -> dict[int, int]:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        tps = [TopicPartition(topic, p) for p in range(partitions)]
+        return {tp.partition: off for tp, off in consumer.end_offsets(tps).items()}
+    finally:
+        consumer.close()

@@ -1,0 +1,79 @@
+import argparse
+
+import pytest
+
+from worker import config
+from worker.config import ConfigError, Settings
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    config.add_flags(parser)
+    return parser.parse_args(argv)
+
+
+def test_defaults_when_environment_is_empty() -> None:
+    settings = config.load(env={})
+    assert settings == Settings()
+    assert settings.kafka_bootstrap_servers == ""
+
+
+def test_environment_then_flags_override_defaults() -> None:
+    env = {
+        "INGEST_BATCH_SIZE": "7",
+        "INGEST_OUTPUT_TOPIC": "clean",
+        "KAFKA_BOOTSTRAP_SERVERS": "b:1",
+    }
+    settings = config.load(parse(["--batch-size", "9"]), env=env)
+    assert settings.batch_size == 9
+    assert settings.output_topic == "clean"
+    assert settings.kafka_bootstrap_servers == "b:1"
+
+
+def test_prefixed_bootstrap_wins_over_the_usual_name() -> None:
+    env = {"KAFKA_BOOTSTRAP_SERVERS": "a:1", "INGEST_KAFKA_BOOTSTRAP_SERVERS": "b:2"}
+    assert config.load(env=env).kafka_bootstrap_servers == "b:2"
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"INGEST_BATCH_SIZE": "many"}, "INGEST_BATCH_SIZE"),
+        ({"INGEST_PARTITIONS": "0"}, "INGEST_PARTITIONS"),
+        ({"INGEST_DUPLICATE_POLICY": "shred"}, "INGEST_DUPLICATE_POLICY"),
+        ({"INGEST_CREATE_TOPICS": "perhaps"}, "INGEST_CREATE_TOPICS"),
+        ({"INGEST_INPUT_TOPIC": "articles"}, "INGEST_INPUT_TOPIC"),
+        ({"INGEST_HEARTBEAT_INTERVAL_MS": "20000"}, "INGEST_HEARTBEAT_INTERVAL_MS"),
+        ({"INGEST_SASL_MECHANISM": "PLAIN"}, "INGEST_SECURITY_PROTOCOL"),
+    ],
+)
+def test_invalid_values_name_the_setting(env: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError, match=f"^{named}:"):
+        config.load(env=env)
+
+
+def test_secret_from_file_and_masked_in_public_view(tmp_path) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text("hunter2\n")
+    env = {
+        "INGEST_SASL_PASSWORD_FILE": str(secret),
+        "INGEST_SECURITY_PROTOCOL": "SASL_SSL",
+        "INGEST_SASL_MECHANISM": "PLAIN",
+        "INGEST_REDIS_URL": "redis://user:pw@127.0.0.1:6379/0",
+    }
+    settings = config.load(env=env)
+    assert settings.sasl_password == "hunter2"
+    public = settings.public()
+    assert "hunter2" not in str(public)
+    assert "pw@" not in str(public)
+
+
+def test_unreadable_secret_file_names_the_setting(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="INGEST_SASL_PASSWORD_FILE"):
+        config.load(env={"INGEST_SASL_PASSWORD_FILE": str(tmp_path / "missing")})
+
+
+def test_every_setting_is_documented() -> None:
+    rows = config.describe()
+    assert len(rows) == len(Settings.__dataclass_fields__)
+    assert all(name.startswith("INGEST_") and help_text for name, _, help_text in rows)

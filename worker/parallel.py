@@ -1,0 +1,99 @@
+"""Run the CPU stages (decode, extract) on every core.
+
+The GIL serialises extraction, so a batch's records are prepared in a process
+pool while dedupe, publishing and commits stay in the consuming process, in
+offset order. A record that kills its pool process (a crash in C code, the OOM
+killer) is found by retrying the batch one record at a time and dead-lettered,
+so it cannot bring the worker down in a loop.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from worker.config import Settings
+from worker.extract import Extractor, make_extractor
+from worker.logs import get_logger
+from worker.pipeline import Failed, Headers, Prepared, prepare
+
+log = get_logger("worker.parallel")
+
+Item = tuple[bytes | None, Headers]
+
+# Per pool process: built once by the initializer.
+_settings: Settings | None = None
+_extract: Extractor | None = None
+
+
+def _init(settings: Settings) -> None:
+    global _settings, _extract
+    _settings, _extract = settings, make_extractor(settings.extractor)
+
+
+def _prepare(item: Item) -> Prepared | Failed:
+    assert _settings is not None and _extract is not None
+    return prepare(item[0], item[1], _settings, _extract)
+
+
+def default_processes() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class CpuPool:
+    """``prepare`` over a batch, inline (1 process) or in a pool of ``processes``."""
+
+    def __init__(self, settings: Settings, extract: Extractor, processes: int) -> None:
+        self.settings = settings
+        self.extract = extract
+        self.processes = processes
+        self._executor: ProcessPoolExecutor | None = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            # forkserver: the consumer process runs Kafka client threads, which fork would copy
+            # in whatever state they are in.
+            self._executor = ProcessPoolExecutor(
+                self.processes,
+                mp_context=multiprocessing.get_context("forkserver"),
+                initializer=_init,
+                initargs=(self.settings,),
+                max_tasks_per_child=2000,
+            )
+        return self._executor
+
+    def prepare_all(self, items: Sequence[Item]) -> list[Prepared | Failed]:
+        if self.processes <= 1 or len(items) <= 1:
+            return [prepare(v, h, self.settings, self.extract) for v, h in items]
+        chunk = max(1, len(items) // (self.processes * 4))
+        try:
+            return list(self._pool().map(_prepare, items, chunksize=chunk))
+        except BrokenProcessPool:
+            log.error("pool_process_died", records=len(items))
+            self._reset()
+            return [self._prepare_alone(item) for item in items]
+
+    def _prepare_alone(self, item: Item) -> Prepared | Failed:
+        try:
+            return self._pool().submit(_prepare, item).result()
+        except BrokenProcessPool:
+            self._reset()
+            return Failed(
+                "dead_letter",
+                "extract",
+                "worker_crashed",
+                "the extraction process died on this record",
+            )
+
+    def _reset(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
