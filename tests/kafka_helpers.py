@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
 from worker.broker import free_port
@@ -173,19 +173,20 @@ def read_all(
     return records
 
 
-def committed_offsets(bootstrap: str, group: str, topic: str) -> dict[int, int]:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+def committed_offsets(
+    bootstrap: str, group: str, topic: str, partitions: int
+) -> dict[int, int | None]:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     try:
-        offsets = admin.list_consumer_group_offsets(group)
-    finally:
-        admin.close()
-    return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic}
-
-
-def end_offsets(bootstrap: str, topic: str, partitions: int) -> dict[int, int]:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
-    try:
-        tps = [TopicPartition(topic, p) for p in range(partitions)]
-        return {tp.partition: off for tp, off in consumer.end_offsets(tps).items()}
+        return {p: consumer.committed(TopicPartition(topic, p)) for p in range(partitions)}
     finally:
         consumer.close()
+
+
+def end_offsets(bootstrap: str, topic: str, expect: int) -> dict[int, int]:
+    """Next offset per partition, from the records themselves (ListOffsets is wrong on some
+    brokers)."""
+    ends: dict[int, int] = {}
+    for record in read_all(bootstrap, topic, expect, timeout=30):
+        ends[record.partition] = max(ends.get(record.partition, 0), record.offset + 1)
+    return ends

@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 
 from tests.pages import article_html, article_text
 from worker.config import Settings
-from worker.dedup.exact import ExactDeduper
+from worker.dedup import make_deduper
 from worker.extract import make_extractor
 from worker.pipeline import Stages, process
 from worker.records import DedupVerdict, Extracted, Origin, Page, TransientError
@@ -23,7 +23,7 @@ ORIGIN = Origin("pages.raw", 2, 41, 1_700_000_000_000)
 
 
 def stages(**overrides: object) -> Stages:
-    return Stages(replace(Settings(), **overrides), make_extractor(), ExactDeduper())
+    return Stages(replace(Settings(), **overrides), make_extractor(), make_deduper("memory"))
 
 
 def envelope(seed: int, url: str | None = None, **extra: object) -> bytes:
@@ -88,7 +88,12 @@ def test_non_2xx_is_a_counted_skip() -> None:
 
 
 def test_page_without_text_is_skipped() -> None:
-    value = orjson.dumps({"url": "https://a.example/", "html": "<html><body><nav>Home</nav>"})
+    value = orjson.dumps(
+        {
+            "url": "https://a.example/",
+            "html": "<html><body><script>var x = 1;</script></body></html>",
+        }
+    )
     outcome = process(value, [], None, ORIGIN, stages())
     assert (outcome.kind, outcome.reason) == ("skipped", "empty_after_extraction")
 

@@ -137,8 +137,8 @@ def test_all_input_forms_end_to_end(kafka_bootstrap: str, topics: Topics, tmp_pa
     lag = {k: v for k, v in metrics.items() if k.startswith("ingest_consumer_lag")}
     assert lag and all(v == 0 for v in lag.values())
 
-    committed = committed_offsets(kafka_bootstrap, topics.group, topics.input)
-    assert committed == end_offsets(kafka_bootstrap, topics.input, topics.partitions)
+    committed = committed_offsets(kafka_bootstrap, topics.group, topics.input, topics.partitions)
+    assert committed == end_offsets(kafka_bootstrap, topics.input, len(messages))
 
 
 def test_restart_resumes_from_committed_offsets(

@@ -120,7 +120,7 @@ def make_producer(settings: Settings) -> KafkaProducer:
         linger_ms=settings.linger_ms,
         batch_size=settings.producer_batch_bytes,
         max_request_size=max_message_bytes(settings),
-        buffer_memory=max(64 * _MB, 4 * max_message_bytes(settings)),
+        allow_auto_create_topics=False,
         retries=2**31 - 1,
         delivery_timeout_ms=120_000,
     )
@@ -135,6 +135,7 @@ def make_consumer(
     consumer = KafkaConsumer(
         **client_config(settings),
         group_id=settings.group_id,
+        allow_auto_create_topics=False,
         enable_auto_commit=False,
         auto_offset_reset=settings.auto_offset_reset,
         partition_assignment_strategy=[CooperativeStickyAssignor],

@@ -1,0 +1,141 @@
+"""Charset precedence: envelope -> HTTP -> BOM -> meta -> detector -> UTF-8 default."""
+
+from __future__ import annotations
+
+import base64
+
+import orjson
+import pytest
+
+from worker.decode import decode
+from worker.decode.charset import decode_bytes
+
+RUSSIAN = (
+    "<p>Городской совет одобрил строительство нового моста через реку. Работы начнутся "
+    "весной следующего года, а движение по старому мосту ограничат на время ремонта.</p>"
+)
+META_1251 = '<html><head><meta charset="windows-1251"><title>Новости</title></head><body>'
+HTTP_EQUIV_1251 = (
+    '<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1251">'
+    "<title>Новости</title></head><body>"
+)
+
+
+def raw(body: bytes, content_type: bytes = b"text/html") -> tuple[str, str | None, str | None]:
+    headers = [("content-type", content_type), ("url", b"https://city.example/news")]
+    page = decode(body, headers)
+    return page.body, page.charset, page.charset_source
+
+
+@pytest.mark.parametrize("head", [META_1251, HTTP_EQUIV_1251])
+def test_windows_1251_page_with_only_a_meta_tag(head: str) -> None:
+    body, charset, source = raw((head + RUSSIAN + "</body></html>").encode("cp1251"))
+    assert (charset, source) == ("cp1251", "meta")
+    assert "Городской совет одобрил" in body
+
+
+def test_http_header_that_lies_falls_through_to_meta() -> None:
+    page = (META_1251 + RUSSIAN).encode("cp1251")
+    body, charset, source = raw(page, b"text/html; charset=utf-8")
+    assert (charset, source) == ("cp1251", "meta")
+    assert "Городской" in body
+
+
+def test_legacy_label_on_valid_utf8_is_a_lie() -> None:
+    body, charset, source = raw(RUSSIAN.encode("utf-8"), b"text/html; charset=iso-8859-1")
+    assert (charset, source) == ("utf-8", "default")
+    assert "Городской" in body
+
+
+def test_unknown_charset_label_falls_through() -> None:
+    body, charset, source = raw("<p>café</p>".encode(), b"text/html; charset=x-no-such-thing")
+    assert (body, charset, source) == ("<p>café</p>", "utf-8", "default")
+
+
+def test_non_text_codec_label_is_not_used() -> None:
+    _, charset, source = raw(b"<p>aGVsbG8=</p>", b"text/html; charset=base64")
+    assert (charset, source) == ("utf-8", "default")
+
+
+@pytest.mark.parametrize(
+    ("encoded", "codec"),
+    [
+        (b"\xef\xbb\xbf" + "<p>café</p>".encode(), "utf-8"),
+        ("<p>café</p>".encode("utf-16"), "utf-16-le"),
+        (b"\xfe\xff" + "<p>café</p>".encode("utf-16-be"), "utf-16-be"),
+    ],
+)
+def test_byte_order_mark(encoded: bytes, codec: str) -> None:
+    assert raw(encoded) == ("<p>café</p>", codec, "bom")
+
+
+def test_bom_beats_a_contradicting_meta_and_a_lying_header() -> None:
+    page = b"\xef\xbb\xbf" + '<meta charset="koi8-r"><p>café</p>'.encode()
+    body, charset, source = raw(page, b"text/html; charset=utf-16")
+    assert (charset, source) == ("utf-8", "bom")
+    assert body.endswith("<p>café</p>")
+
+
+def test_http_charset() -> None:
+    assert raw("<p>Ärger</p>".encode("cp1252"), b"text/html; charset=windows-1252") == (
+        "<p>Ärger</p>",
+        "cp1252",
+        "http",
+    )
+
+
+def test_latin1_label_decodes_as_windows_1252() -> None:
+    body, _, _ = raw("<p>“quoted” – €5</p>".encode("cp1252"), b"text/html; charset=ISO-8859-1")
+    assert body == "<p>“quoted” – €5</p>"
+
+
+def test_envelope_charset_beats_http_charset() -> None:
+    record = {
+        "url": "https://city.example/news",
+        "body_b64": base64.b64encode("<p>Ärger</p>".encode("cp1252")).decode(),
+        "charset": "windows-1252",
+        "headers": {"content-type": "text/html; charset=iso-8859-2"},
+    }
+    page = decode(orjson.dumps(record), [])
+    assert (page.body, page.charset, page.charset_source) == ("<p>Ärger</p>", "cp1252", "envelope")
+
+
+def test_detector_for_undeclared_legacy_bytes() -> None:
+    body, charset, source = raw(("<html><body>" + RUSSIAN * 3).encode("cp1251"))
+    assert source == "detector"
+    assert charset == "cp1251"
+    assert "Городской совет одобрил" in body
+
+
+def test_valid_utf8_without_declaration_is_default() -> None:
+    assert raw("<p>naïve café</p>".encode()) == ("<p>naïve café</p>", "utf-8", "default")
+
+
+def test_a_stray_bad_byte_keeps_the_declared_utf8() -> None:
+    page = ("<p>" + "Grüße aus Köln. " * 50 + "</p>").encode() + b"\xff"
+    body, charset, source = raw(page, b"text/html; charset=utf-8")
+    assert (charset, source) == ("utf-8", "http")
+    assert body.endswith("\ufffd")
+
+
+def test_meta_naming_utf16_means_utf8() -> None:
+    _, charset, source = raw('<meta charset="utf-16"><p>café</p>'.encode())
+    assert (charset, source) == ("utf-8", "meta")
+
+
+def test_meta_tag_beyond_the_scan_window_is_ignored() -> None:
+    page = ("<html><head>" + "<!-- padding -->" * 400 + '<meta charset="koi8-r">').encode()
+    _, _, source = raw(page + "<p>привет</p>".encode("koi8-r"))
+    assert source != "meta"
+
+
+def test_undecodable_garbage_still_decodes() -> None:
+    text, charset, source = decode_bytes(bytes(range(128, 256)) * 4, [])
+    assert isinstance(text, str)
+    assert source in {"detector", "default"}
+    assert charset
+
+
+def test_json_string_body_has_no_charset() -> None:
+    page = decode(orjson.dumps({"url": "https://city.example/", "html": RUSSIAN}), [])
+    assert (page.charset, page.charset_source) == (None, "none")
