@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import io
 
 import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from worker.decode import decode
 from worker.records import BadRecord, SkipRecord
@@ -154,3 +157,24 @@ def test_lying_content_length_never_hangs_or_reads_past_the_value() -> None:
     with pytest.raises(BadRecord) as caught:
         decode(value, WARC_HEADERS)
     assert caught.value.reason == "truncated_warc"
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_records_written_by_warcio(compress: bool) -> None:
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=compress)
+    http = StatusAndHeaders(
+        "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"
+    )
+    writer.write_record(
+        writer.create_warc_record(
+            "https://town.example/market", "response", payload=io.BytesIO(PAGE), http_headers=http
+        )
+    )
+    page = decode(buffer.getvalue(), [])
+    assert (page.url, page.http_status, page.body) == (
+        "https://town.example/market",
+        200,
+        PAGE.decode(),
+    )
+    assert page.record_id and page.record_id.startswith("urn:uuid:")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import orjson
 import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from worker.decode import decode
 from worker.records import BadRecord, SkipRecord
@@ -197,3 +199,21 @@ def test_message_is_frozen() -> None:
 )
 def test_key_for_url(url: str, key: bytes | None) -> None:
     assert key_for_url(url) == key
+
+
+def test_warc_gz_written_by_warcio_splits_into_records(tmp_path: Path) -> None:
+    path = tmp_path / "crawl.warc.gz"
+    with open(path, "wb") as out:
+        writer = WARCWriter(out, gzip=True)
+        for number in range(3):
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+            url = f"https://site{number}.example/page"
+            writer.write_record(
+                writer.create_warc_record(
+                    url, "response", payload=io.BytesIO(PAGE), http_headers=http
+                )
+            )
+    messages = list(read_messages([path]))
+    assert [m.key for m in messages] == [b"site0.example", b"site1.example", b"site2.example"]
+    urls = [decode(m.value, m.headers).url for m in messages]
+    assert urls == [f"https://site{n}.example/page" for n in range(3)]

@@ -25,13 +25,14 @@ from worker.config import Settings
 from worker.logs import get_logger
 from worker.metrics import Metrics, serve
 from worker.parallel import CpuPool
-from worker.pipeline import Failed, Outcome, Prepared, Stages, finish
+from worker.pipeline import Failed, Outcome, Prepared, Stages, failed_outcome, finish
 from worker.records import Origin, TransientError
 
 log = get_logger("worker.app")
 
 ACK_TIMEOUT_S = 130.0  # a little above the producer's delivery timeout
 MAX_BACKOFF_S = 15.0
+PROGRESS_LOG_S = 10.0  # totals in the log at most this often, not per batch
 
 
 @dataclass
@@ -59,6 +60,8 @@ class Worker:
     _joined: bool = False
     _last_poll_ok: float = 0.0
     _signals: int = 0
+    _totals: dict[str, int] = field(default_factory=dict)
+    _last_progress_log: float = 0.0
     metrics_port: int | None = None
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -193,33 +196,45 @@ class Worker:
         assert held.outcomes is not None
         t0 = time.perf_counter()
         futures = []
-        for i, outcome in enumerate(held.outcomes):
-            if outcome.topic is not None:
+        for i, (record, outcome) in enumerate(zip(held.records, held.outcomes, strict=True)):
+            if outcome.topic is None:
+                continue
+            try:
                 futures.append((i, self._send(outcome)))
+            except MessageSizeTooLargeError:
+                held.outcomes[i] = self._too_large(record, outcome)
+                futures.append((i, self._send(held.outcomes[i])))
         self.producer.flush(timeout=ACK_TIMEOUT_S)
         for i, future in futures:
             try:
                 future.get(timeout=ACK_TIMEOUT_S)
-            except MessageSizeTooLargeError:
-                held.outcomes[i] = _without_value(held.outcomes[i], self.settings)
+            except MessageSizeTooLargeError:  # the broker's limit is below ours
+                held.outcomes[i] = self._too_large(held.records[i], held.outcomes[i])
                 self._send(held.outcomes[i]).get(timeout=ACK_TIMEOUT_S)
         self.metrics.stage_seconds.labels("publish").observe(time.perf_counter() - t0)
         self._commit(held.records)
 
     def _send(self, outcome: Outcome) -> Any:
         assert self.producer is not None
-        try:
-            return self.producer.send(
-                outcome.topic, key=outcome.key, value=outcome.value, headers=outcome.headers or None
-            )
-        except MessageSizeTooLargeError:
-            outcome_small = _without_value(outcome, self.settings)
-            return self.producer.send(
-                outcome_small.topic,
-                key=outcome_small.key,
-                value=outcome_small.value,
-                headers=outcome_small.headers,
-            )
+        return self.producer.send(
+            outcome.topic, key=outcome.key, value=outcome.value, headers=outcome.headers or None
+        )
+
+    def _too_large(self, record: ConsumerRecord, outcome: Outcome) -> Outcome:
+        """An output the broker will not take: a dead letter without the value, pointing at
+        the source record (which stays readable at its offset)."""
+        failed = Failed(
+            "dead_letter",
+            "publish",
+            "too_large_to_publish",
+            f"{outcome.kind} record over the broker's size limit",
+            outcome.record_id,
+            outcome.timings,
+        )
+        origin = Origin(record.topic, record.partition, record.offset, record.timestamp)
+        dead = failed_outcome(failed, None, record.headers or [], record.key, origin, self.settings)
+        dead.headers.append(("value_omitted", b"too_large_to_publish"))
+        return dead
 
     def _commit(self, records: list[ConsumerRecord]) -> None:
         assert self.consumer is not None
@@ -259,6 +274,11 @@ class Worker:
             if record.timestamp and record.timestamp > 0:
                 m.end_to_end_seconds.observe(max(0.0, (now_ms - record.timestamp) / 1000))
         m.last_processed.set(time.time())
+        for outcome in held.outcomes:
+            self._totals[outcome.kind] = self._totals.get(outcome.kind, 0) + 1
+        if time.monotonic() - self._last_progress_log >= PROGRESS_LOG_S:
+            self._last_progress_log = time.monotonic()
+            log.info("progress", **self._totals)
 
     # --- waiting out an outage ---------------------------------------------------------
     def _back_off(self, held: _Held, component: str, exc: Exception) -> None:
@@ -356,21 +376,3 @@ class _Listener(ConsumerRebalanceListener):
 
     def on_partitions_assigned(self, assigned: Any) -> None:
         self.worker.on_assigned(set(assigned))
-
-
-def _without_value(outcome: Outcome, settings: Settings) -> Outcome:
-    """A record too large to publish goes to the DLQ without its value, pointing at the source."""
-    headers = [h for h in outcome.headers if h[0] != "value_omitted"]
-    headers.append(("value_omitted", b"too_large_to_publish"))
-    if outcome.kind != "dead_letter":
-        headers += [("error_stage", b"publish"), ("error_reason", b"too_large_to_publish")]
-    return Outcome(
-        "dead_letter",
-        settings.dlq_topic,
-        outcome.key,
-        None,
-        headers,
-        reason="too_large_to_publish",
-        stage="publish",
-        timings=outcome.timings,
-    )

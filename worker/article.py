@@ -67,7 +67,9 @@ def build_article(
             "status": verdict.status if verdict else "new",
             "cluster_id": verdict.cluster_id if verdict else None,
             "duplicate_of": verdict.duplicate_of if verdict else None,
-            "similarity": verdict.similarity if verdict else None,
+            "similarity": None
+            if verdict is None or verdict.similarity is None
+            else round(float(verdict.similarity), 4),
         },
         "provenance": {
             "input_format": page.input_format,

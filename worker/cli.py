@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from worker import __version__, config
 from worker.config import ConfigError, Settings
@@ -122,9 +123,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("--dry-run", action="store_true", help="Count, do not publish.")
     replay.add_argument(
+        "--since",
+        type=_timestamp_ms,
+        default=None,
+        metavar="ISO_TIME",
+        help="Only records dead-lettered at or after this time (ISO 8601).",
+    )
+    replay.add_argument(
         "--idle", type=float, default=5.0, help="Stop after this many seconds without records."
     )
-    config.add_flags(replay, [*KAFKA_SETTINGS, "input_topic", "dlq_topic", "group_id"])
+    config.add_flags(replay, [*KAFKA_SETTINGS, "input_topic", "dlq_topic"])
     return parser
 
 
@@ -226,7 +234,23 @@ def cmd_replay_dlq(args: argparse.Namespace, settings: Settings) -> int:
     from worker.tools import replay_dlq
 
     require_kafka(settings)
-    return replay_dlq(settings, reasons=set(args.reason), dry_run=args.dry_run, idle_s=args.idle)
+    return replay_dlq(
+        settings,
+        reasons=set(args.reason),
+        dry_run=args.dry_run,
+        idle_s=args.idle,
+        since_ms=args.since,
+    )
+
+
+def _timestamp_ms(value: str) -> int:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {value!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
 
 
 def with_bootstrap(settings: Settings, bootstrap: str) -> Settings:

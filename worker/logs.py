@@ -68,3 +68,6 @@ def setup(level: str = "INFO") -> None:
     root.setLevel(level)
     # kafka-python is chatty at INFO about every connection; keep its warnings.
     logging.getLogger("kafka").setLevel(max(logging.WARNING, root.level))
+    # Extraction libraries log every odd page at ERROR; the pipeline reports outcomes itself.
+    for name in ("trafilatura", "htmldate", "courlan", "charset_normalizer"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)

@@ -116,9 +116,11 @@ def prepare(
         ):
             raise SkipRecord("not_article", extracted.page_type)
     except SkipRecord as skip:
+        record_id = record_id or skip.record_id
         return Failed("skipped", stage, skip.reason, skip.detail, record_id, timings)
     except Exception as exc:  # noqa: BLE001 - every failure of one record ends in the DLQ
         reason, detail = failure_reason(exc, stage)
+        record_id = record_id or getattr(exc, "record_id", None)
         return Failed("dead_letter", stage, reason, detail, record_id, timings)
     page.body = ""  # done with it; keeps what crosses process boundaries small
     return Prepared(page, extracted, timings)
@@ -140,24 +142,28 @@ def finish(
     canonical = canonical_url_of(page, extracted)
     doc_id = article_id(canonical)
     t0 = time.perf_counter()
+    stage = "dedupe"
     try:
         verdict = stages.deduper.check(doc_id, extracted.text)
+        timings["dedupe"] = time.perf_counter() - t0
+        stage = "publish"
+        record = build_article(
+            page, extracted, verdict, origin, doc_id=doc_id, canonical_url=canonical
+        )
+        out_value = orjson.dumps(record)
     except TransientError:
         raise
     except Exception as exc:  # noqa: BLE001 - a bug on one record must not stop the stream
-        reason, detail = failure_reason(exc, "dedupe")
-        failed = Failed("dead_letter", "dedupe", reason, detail, page.record_id, timings)
+        reason, detail = failure_reason(exc, stage)
+        failed = Failed("dead_letter", stage, reason, detail, page.record_id, timings)
         return failed_outcome(failed, value, headers, key, origin, settings)
-    timings["dedupe"] = time.perf_counter() - t0
-
-    record = build_article(page, extracted, verdict, origin, doc_id=doc_id, canonical_url=canonical)
+    out_key = doc_id.encode()
     common = {
         "timings": timings,
         "boilerplate_ratio": extracted.boilerplate_ratio,
         "dedup_status": verdict.status,
         "record_id": page.record_id,
     }
-    out_key, out_value = doc_id.encode(), orjson.dumps(record)
     if verdict.status == "new":
         return Outcome("published", settings.output_topic, out_key, out_value, **common)
     topic = {"topic": settings.duplicates_topic, "annotate": settings.output_topic, "drop": None}[

@@ -24,6 +24,7 @@ class SkipRecord(Exception):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+        self.record_id: str | None = None  # the input's own id, when decoding got that far
 
 
 class BadRecord(Exception):
@@ -37,6 +38,7 @@ class BadRecord(Exception):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+        self.record_id: str | None = None  # the input's own id, when decoding got that far
 
 
 class TransientError(Exception):

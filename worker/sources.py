@@ -66,6 +66,8 @@ def key_for_url(url: str) -> bytes | None:
 def read_messages(
     paths: Sequence[str | Path], *, stdin: BinaryIO | None = None
 ) -> Iterator[Message]:
+    if isinstance(paths, str | Path):
+        paths = [paths]
     for path in paths or ["-"]:
         if str(path) == "-":
             yield from _jsonl(stdin if stdin is not None else sys.stdin.buffer, "-")

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
 import orjson
+from kafka import TopicPartition
 
 from worker import kafka_io
 from worker.config import Settings
@@ -29,20 +30,23 @@ def open_inputs(paths: Sequence[str]) -> Iterator[BinaryIO]:
             yield stream
 
 
-def _drain(settings: Settings, topic: str, idle_s: float, group_id: str | None = None) -> Iterator:
-    """Records of ``topic`` from the start (or the group's offsets), until idle."""
-    consumer = kafka_io.plain_consumer(settings, group_id=group_id)
-    consumer.subscribe([topic])
-    last = time.monotonic()
+def _drain(settings: Settings, topic: str, idle_s: float, since_ms: int | None = None) -> Iterator:
+    """Records of ``topic`` from the start (or from ``since_ms``) until idle for ``idle_s``.
+
+    Partitions are assigned, not subscribed: a tool must never join a worker's group.
+    """
+    consumer = kafka_io.plain_consumer(settings)
     try:
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        last = time.monotonic()
         while idle_s <= 0 or time.monotonic() - last < idle_s:
-            polled = consumer.poll(timeout_ms=500)
-            for batch in polled.values():
+            for batch in consumer.poll(timeout_ms=500).values():
                 for record in batch:
                     last = time.monotonic()
-                    yield record
-            if polled and group_id:
-                consumer.commit()
+                    if since_ms is None or record.timestamp >= since_ms:
+                        yield record
     finally:
         consumer.close()
 
@@ -51,13 +55,15 @@ def tail(settings: Settings, topic: str, *, max_records: int = 0, idle_s: float 
     out = sys.stdout.buffer
     for count, record in enumerate(_drain(settings, topic, idle_s), start=1):
         value = record.value
-        if value is not None and value[:1] in (b"{", b"["):
+        headers = record.headers or []
+        if value is not None and value[:1] == b"{" and not headers:
             line = value
-        else:
+        else:  # dead letters and raw pages: show the headers, and the value as text
             line = orjson.dumps(
                 {
                     "key": (record.key or b"").decode("utf-8", "replace"),
-                    "headers": {k: v.decode("utf-8", "replace") for k, v in record.headers or []},
+                    "headers": {k: v.decode("utf-8", "replace") for k, v in headers},
+                    "value": None if value is None else value[:2000].decode("utf-8", "replace"),
                     "value_bytes": len(value or b""),
                 }
             )
@@ -68,16 +74,22 @@ def tail(settings: Settings, topic: str, *, max_records: int = 0, idle_s: float 
     return 0
 
 
-def replay_dlq(settings: Settings, *, reasons: set[str], dry_run: bool, idle_s: float) -> int:
+def replay_dlq(
+    settings: Settings,
+    *,
+    reasons: set[str],
+    dry_run: bool,
+    idle_s: float,
+    since_ms: int | None = None,
+) -> int:
     """Re-publish dead letters to the input topic with the error headers removed.
 
-    A consumer group (``<group>-dlq-replay``) remembers what was replayed, so running
-    it twice does not replay twice.
+    Replaying a record twice is harmless: it becomes the same article under the same
+    key. ``--since`` limits a replay to what failed after a given time (e.g. the fix).
     """
     producer = None if dry_run else kafka_io.make_producer(settings)
     replayed = skipped = 0
-    group = None if dry_run else f"{settings.group_id}-dlq-replay"
-    for record in _drain(settings, settings.dlq_topic, idle_s, group_id=group):
+    for record in _drain(settings, settings.dlq_topic, idle_s, since_ms):
         headers = dict(record.headers or [])
         reason = headers.get("error_reason", b"").decode("utf-8", "replace")
         if (reasons and reason not in reasons) or "value_omitted" in headers:

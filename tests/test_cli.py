@@ -1,0 +1,156 @@
+"""The command line as a user runs it: offline extract and dedup, feed/tail/topics/replay-dlq."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.kafka_helpers import Topics, produce, read_all
+from tests.pages import article_html, article_text
+
+
+def cli(
+    *args: str, stdin: bytes = b"", env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "worker", *args],
+        input=stdin,
+        capture_output=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def lines(out: bytes) -> list[dict]:
+    return [orjson.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def test_extract_speaks_the_scorers_protocol_in_input_order() -> None:
+    pages = [
+        {"id": f"p{i}", "url": f"https://site.example/{i}", "html": article_html(i)}
+        for i in range(3)
+    ]
+    stdin = b"".join(orjson.dumps(p) + b"\n" for p in pages)
+    stdin += b'{"id": "broken", "url": \n'
+    stdin += (
+        orjson.dumps(
+            {"id": "gone", "url": "https://site.example/x", "status": 500, "html": "<p>error</p>"}
+        )
+        + b"\n"
+    )
+    result = cli("extract", stdin=stdin)
+    assert result.returncode == 0, result.stderr.decode()
+    out = lines(result.stdout)
+    assert [o["id"] for o in out[:3]] == ["p0", "p1", "p2"]
+    for i, record in enumerate(out[:3]):
+        assert article_text(i)[1][:40] in record["text"]
+        assert record["title"]
+    assert out[3]["status"] == "dead_letter" and out[3]["text"] == ""
+    assert (out[4]["id"], out[4]["status"], out[4]["reason"]) == ("gone", "skipped", "http_status")
+
+
+def test_extract_reads_a_directory_of_gzipped_pages(tmp_path: Path) -> None:
+    for i in range(2):
+        (tmp_path / f"page{i}.html.gz").write_bytes(gzip.compress(article_html(10 + i).encode()))
+    result = cli("extract", str(tmp_path))
+    assert result.returncode == 0, result.stderr.decode()
+    texts = sorted(o["text"] for o in lines(result.stdout))
+    assert len(texts) == 2
+    assert any(article_text(10)[0][:40] in t for t in texts)
+
+
+def test_offline_dedup_protocol() -> None:
+    story = " ".join(article_text(20))
+    docs = [
+        {"id": "a", "ts": "2026-01-01T00:00:00Z", "source": "x", "title": "t", "text": story},
+        {
+            "id": "b",
+            "ts": "2026-01-01T00:01:00Z",
+            "source": "y",
+            "title": "u",
+            "text": story.replace(".", "!", 3) + " Read more at x.",
+        },
+        {
+            "id": "c",
+            "ts": "2026-01-01T00:02:00Z",
+            "source": "z",
+            "title": "v",
+            "text": " ".join(article_text(21)),
+        },
+    ]
+    result = cli("dedup", stdin=b"".join(orjson.dumps(d) + b"\n" for d in docs))
+    assert result.returncode == 0, result.stderr.decode()
+    assert lines(result.stdout) == [
+        {"id": "a", "duplicate_of": None},
+        {"id": "b", "duplicate_of": "a"},
+        {"id": "c", "duplicate_of": None},
+    ]
+
+
+def test_invalid_setting_stops_with_an_error_naming_it() -> None:
+    result = cli("extract", env={"INGEST_MAX_PAGE_BYTES": "lots"}, stdin=b"")
+    assert result.returncode == 2
+    assert b"INGEST_MAX_PAGE_BYTES" in result.stderr
+
+
+def test_feed_without_a_broker_names_the_setting() -> None:
+    env = {"KAFKA_BOOTSTRAP_SERVERS": "", "INGEST_KAFKA_BOOTSTRAP_SERVERS": ""}
+    result = cli("feed", env=env, stdin=b"")
+    assert result.returncode == 2
+    assert b"KAFKA_BOOTSTRAP_SERVERS" in result.stderr
+
+
+@pytest.mark.integration
+def test_feed_keys_by_host_and_topics_check(
+    kafka_bootstrap: str, unique: str, tmp_path: Path
+) -> None:
+    topics = Topics(f"f{unique}")
+    env = topics.env(kafka_bootstrap)
+    assert cli("topics", "check", env=env).returncode == 1
+    assert cli("topics", "create", env=env).returncode == 0
+    assert cli("topics", "check", env=env).returncode == 0
+
+    jsonl = tmp_path / "pages.jsonl"
+    jsonl.write_bytes(
+        b"".join(
+            orjson.dumps({"url": f"https://{host}/{i}", "html": article_html(i)}) + b"\n"
+            for i, host in enumerate(["a.example", "b.example", "a.example"])
+        )
+    )
+    result = cli("feed", str(jsonl), env=env)
+    assert result.returncode == 0, result.stderr.decode()
+    assert b"fed 3 pages" in result.stderr
+    records = read_all(kafka_bootstrap, topics.input, 3)
+    assert sorted(r.key for r in records) == [b"a.example", b"a.example", b"b.example"]
+    a_partitions = {r.partition for r in records if r.key == b"a.example"}
+    assert len(a_partitions) == 1
+
+
+@pytest.mark.integration
+def test_replay_dlq_republishes_without_error_headers(kafka_bootstrap: str, unique: str) -> None:
+    topics = Topics(f"d{unique}")
+    env = topics.env(kafka_bootstrap)
+    assert cli("topics", "create", env=env).returncode == 0
+    dead = [
+        (
+            b"k1",
+            b"page one",
+            [("trace", b"t1"), ("error_stage", b"decode"), ("error_reason", b"malformed_json")],
+        ),
+        (b"k2", b"page two", [("error_stage", b"extract"), ("error_reason", b"time_budget")]),
+    ]
+    produce(kafka_bootstrap, topics.dlq, dead)
+    result = cli("replay-dlq", "--reason", "malformed_json", "--idle", "3", env=env)
+    assert result.returncode == 0, result.stderr.decode()
+    replayed = read_all(kafka_bootstrap, topics.input, 1, settle=2)
+    assert [(r.key, r.value, r.headers) for r in replayed] == [
+        (b"k1", b"page one", [("trace", b"t1")])
+    ]
+    later = cli("replay-dlq", "--since", "2999-01-01T00:00:00Z", "--idle", "3", env=env)
+    assert b"replayed 0 records" in later.stderr
