@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -23,15 +23,16 @@ from worker.pipeline import Failed, Headers, Prepared, prepare
 log = get_logger("worker.parallel")
 
 Item = tuple[bytes | None, Headers]
+ExtractorFactory = Callable[[str], Extractor]
 
 # Per pool process: built once by the initializer.
 _settings: Settings | None = None
 _extract: Extractor | None = None
 
 
-def _init(settings: Settings) -> None:
+def _init(settings: Settings, factory: ExtractorFactory) -> None:
     global _settings, _extract
-    _settings, _extract = settings, make_extractor(settings.extractor)
+    _settings, _extract = settings, factory(settings.extractor)
 
 
 def _prepare(item: Item) -> Prepared | Failed:
@@ -46,10 +47,17 @@ def default_processes() -> int:
 class CpuPool:
     """``prepare`` over a batch, inline (1 process) or in a pool of ``processes``."""
 
-    def __init__(self, settings: Settings, extract: Extractor, processes: int) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        extract: Extractor,
+        processes: int,
+        factory: ExtractorFactory = make_extractor,
+    ) -> None:
         self.settings = settings
-        self.extract = extract
+        self.extract = extract  # for inline use; pool processes build theirs with ``factory``
         self.processes = processes
+        self.factory = factory
         self._executor: ProcessPoolExecutor | None = None
 
     def _pool(self) -> ProcessPoolExecutor:
@@ -60,7 +68,7 @@ class CpuPool:
                 self.processes,
                 mp_context=multiprocessing.get_context("forkserver"),
                 initializer=_init,
-                initargs=(self.settings,),
+                initargs=(self.settings, self.factory),
                 max_tasks_per_child=2000,
             )
         return self._executor
@@ -74,7 +82,12 @@ class CpuPool:
         except BrokenProcessPool:
             log.error("pool_process_died", records=len(items))
             self._reset()
-            return [self._prepare_alone(item) for item in items]
+            results = [self._prepare_alone(item) for item in items]
+            if len(items) >= 3 and all(_crashed(r) for r in results):
+                # Not one poison record: the pool itself is broken. Stop rather than
+                # dead-letter everything; nothing is committed, so nothing is lost.
+                raise RuntimeError("every extraction process died; giving up") from None
+            return results
 
     def _prepare_alone(self, item: Item) -> Prepared | Failed:
         try:
@@ -97,3 +110,7 @@ class CpuPool:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+
+
+def _crashed(result: Prepared | Failed) -> bool:
+    return isinstance(result, Failed) and result.reason == "worker_crashed"

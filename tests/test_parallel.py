@@ -1,0 +1,64 @@
+"""The CPU stages in a process pool: same results as inline, and a crashing record is isolated."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+import orjson
+
+from tests.pages import article_html
+from worker.config import Settings
+from worker.extract import Extractor, make_extractor
+from worker.parallel import CpuPool
+from worker.pipeline import Failed, Prepared
+from worker.records import Extracted, Page
+
+CRASH_MARKER = "crash-this-process"
+
+
+def crashing_factory(name: str) -> Extractor:
+    """An extractor that dies like a segfault in C code on one marked page."""
+    real = make_extractor(name)
+
+    def extract(page: Page) -> Extracted:
+        if CRASH_MARKER in page.url:
+            os._exit(139)
+        return real(page)
+
+    return extract
+
+
+def item(seed: int, url: str | None = None) -> tuple[bytes, list]:
+    url = url or f"https://site.example/{seed}"
+    return orjson.dumps({"url": url, "html": article_html(seed)}), []
+
+
+def test_pool_gives_the_same_results_as_inline_in_order() -> None:
+    settings = replace(Settings(), processes=2)
+    items = [item(i) for i in range(8)]
+    inline = CpuPool(settings, make_extractor(), 1).prepare_all(items)
+    pool = CpuPool(settings, make_extractor(), 2)
+    try:
+        pooled = pool.prepare_all(items)
+    finally:
+        pool.close()
+    assert all(isinstance(r, Prepared) for r in pooled)
+    assert [r.extracted.text for r in pooled] == [r.extracted.text for r in inline]
+    assert [r.page.url for r in pooled] == [f"https://site.example/{i}" for i in range(8)]
+    assert all(r.page.body == "" for r in pooled)  # bodies do not travel back
+
+
+def test_a_record_that_kills_its_process_is_dead_lettered_and_the_rest_survive() -> None:
+    settings = replace(Settings(), processes=2)
+    items = [item(1), item(2, f"https://site.example/{CRASH_MARKER}"), item(3)]
+    pool = CpuPool(settings, make_extractor(), 2, factory=crashing_factory)
+    try:
+        results = pool.prepare_all(items)
+        again = pool.prepare_all([item(4)] * 2)  # the pool is usable afterwards
+    finally:
+        pool.close()
+    assert isinstance(results[0], Prepared) and isinstance(results[2], Prepared)
+    assert isinstance(results[1], Failed)
+    assert (results[1].kind, results[1].reason) == ("dead_letter", "worker_crashed")
+    assert all(isinstance(r, Prepared) for r in again)
