@@ -21,12 +21,14 @@ run: install
 
 ## The whole test suite: lint, unit and integration tests (starts a broker and Redis if needed).
 test: install
+	bash deploy/install-test-tools.sh
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q -ra
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint deploy/Dockerfile
 
 format: install
 	$(BIN)/ruff format .
