@@ -194,3 +194,58 @@ def test_killed_worker_redoes_at_most_the_uncommitted_batch(
     for r in out:
         rid = orjson.loads(r.value)["provenance"]["record_id"]
         assert keys.setdefault(rid, r.key) == r.key
+
+
+def test_two_workers_share_partitions_and_one_leaving_loses_nothing(
+    kafka_bootstrap: str, topics: Topics, tmp_path: Path
+) -> None:
+    env = {**topics.env(kafka_bootstrap), "INGEST_BATCH_SIZE": "4"}
+    first = start_worker(env, tmp_path / "a.log")
+    second = start_worker(env, tmp_path / "b.log")
+    try:
+        wait_for(
+            lambda: all(
+                w.metrics().get("ingest_assigned_partitions", 0) > 0 for w in (first, second)
+            ),
+            60,
+            "both workers to own partitions",
+        )
+        produce(
+            kafka_bootstrap,
+            topics.input,
+            [(f"h{i}".encode(), envelope(400 + i), []) for i in range(24)],
+        )
+        read_all(kafka_bootstrap, topics.output, 24, timeout=90)
+        assert first.stop(signal.SIGTERM) == 0  # leaves the group; the other takes over
+        wait_for(
+            lambda: second.metrics().get("ingest_assigned_partitions") == topics.partitions,
+            60,
+            "the remaining worker to own every partition",
+        )
+        produce(
+            kafka_bootstrap,
+            topics.input,
+            [(f"h{i}".encode(), envelope(500 + i), []) for i in range(12)],
+        )
+        out = read_all(kafka_bootstrap, topics.output, 36, timeout=90, settle=2)
+    finally:
+        first.stop()
+        second.stop()
+    ids = [orjson.loads(r.value)["provenance"]["record_id"] for r in out]
+    expected = {f"r{400 + i}" for i in range(24)} | {f"r{500 + i}" for i in range(12)}
+    assert set(ids) == expected
+    assert len(ids) == len(expected)  # a graceful hand-over redoes nothing
+
+
+def test_ready_once_assigned_and_exits_cleanly_on_sigint(
+    kafka_bootstrap: str, topics: Topics, tmp_path: Path
+) -> None:
+    worker = start_worker(topics.env(kafka_bootstrap), tmp_path / "w.log")
+    try:
+        assert http_get(worker.port, "/healthz")[0] == 200
+        wait_for(lambda: http_get(worker.port, "/readyz")[0] == 200, 60, "readiness")
+    finally:
+        code = worker.stop(signal.SIGINT)
+    assert code == 0
+    log = worker.log()
+    assert log.index('"stopping"') < log.index('"worker_stopped"')
