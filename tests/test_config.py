@@ -77,3 +77,13 @@ def test_every_setting_is_documented() -> None:
     rows = config.describe()
     assert len(rows) == len(Settings.__dataclass_fields__)
     assert all(name.startswith("INGEST_") and help_text for name, _, help_text in rows)
+
+
+def test_readme_configuration_table_lists_every_setting() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    table = readme.split("<!-- config-table")[1].split("<!-- /config-table -->")[0]
+    for name, default, help_text in config.describe():
+        shown = "KAFKA_BOOTSTRAP_SERVERS" if name == "INGEST_KAFKA_BOOTSTRAP_SERVERS" else name
+        assert f"| `{shown}` | `{default}` | {help_text} |" in table, name

@@ -99,6 +99,16 @@ class Settings:
         "memory", "Dedup index: in process or shared in Redis.", choices=("memory", "redis")
     )
     dedup_snapshot: str = _opt("", "File the in-process index is snapshotted to (memory).")
+    dedup_window_s: float = _opt(
+        7 * 86400.0, "How long a story stays in the index (seconds).", minimum=60
+    )
+    dedup_max_docs: int = _opt(1_000_000, "Most stories the in-process index holds.", minimum=100)
+    redis_key_prefix: str = _opt("ingest:dedup:", "Prefix of every Redis key of the index.")
+    redis_bucket_bits: int = _opt(
+        16,
+        "Redis index buckets = 2^bits; size to about a third of the stories per window.",
+        minimum=4,
+    )
     redis_url: str = _opt(
         "redis://127.0.0.1:6379/0", "Redis URL for the shared dedup index.", secret=True
     )

@@ -4,6 +4,9 @@ A deduper checks and records in one step (``check``), so that two workers
 sharing an index cannot both decide "new" for the same story. The first copy
 seen is canonical; a record seen again under its own id (a replay after a
 crash) is "new" again with the same cluster, never a duplicate of itself.
+
+Pipeline: normalise -> exact hash -> MinHash LSH candidates -> containment
+verification (``verify.decide``, shared by both index backends).
 """
 
 from __future__ import annotations
@@ -17,3 +20,47 @@ class Deduper(Protocol):
     def check(self, doc_id: str, text: str) -> DedupVerdict: ...
 
     def close(self) -> None: ...
+
+
+def make_deduper(
+    backend: str = "memory",
+    *,
+    redis_url: str | None = None,
+    key_prefix: str = "ingest:dedup:",
+    ttl_s: int = 7 * 86400,
+    window_s: float = 7 * 86400,
+    max_docs: int = 1_000_000,
+    snapshot_path: str | None = None,
+    redis_bucket_bits: int = 16,
+    containment: float | None = None,
+) -> Deduper:
+    """A deduper on the in-process index (``memory``) or the shared one (``redis``).
+
+    ``window_s``/``max_docs``/``snapshot_path`` bound and persist the in-process
+    index; ``ttl_s``/``key_prefix``/``redis_bucket_bits`` apply to Redis (size the
+    buckets as ``RedisDeduper`` says). ``containment`` overrides the verification
+    threshold (for benchmarks).
+    """
+    from worker.dedup.verify import Thresholds
+
+    thresholds = Thresholds() if containment is None else Thresholds(containment=containment)
+    if backend == "memory":
+        from worker.dedup.memory import MemoryDeduper
+
+        return MemoryDeduper(
+            window_s=window_s,
+            max_docs=max_docs,
+            thresholds=thresholds,
+            snapshot_path=snapshot_path,
+        )
+    if backend == "redis":
+        from worker.dedup.redis_store import RedisDeduper
+
+        return RedisDeduper(
+            redis_url or "redis://127.0.0.1:6379/0",
+            key_prefix=key_prefix,
+            ttl_s=ttl_s,
+            bucket_bits=redis_bucket_bits,
+            thresholds=thresholds,
+        )
+    raise ValueError(f"unknown dedup backend {backend!r}")

@@ -1,0 +1,131 @@
+"""A compact uint64 -> seq multimap for the in-process index.
+
+Python dicts cost ~100 bytes per entry and every canonical text brings 34 keys
+(exact hash, doc id, 32 LSH bands), so keys live in sorted numpy segments
+(12 bytes an entry) instead, log-structured: new keys go to a small dict, which
+is sealed into a sorted segment every ``buffer_docs`` texts; adjacent segments
+merge while they double in size, up to ``max_segment_docs`` so that old
+segments can be dropped whole once their texts leave the window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    keys: np.ndarray  # uint64, sorted
+    seqs: np.ndarray  # int64, same order
+    first: int  # lowest seq it holds
+    last: int  # highest seq it holds
+
+    @property
+    def docs(self) -> int:
+        return self.last - self.first + 1
+
+
+def merge(a: Segment, b: Segment, floor: int) -> Segment:
+    """Two adjacent segments as one, without the entries below ``floor``.
+
+    A stable argsort of two sorted runs is a linear merge (numpy's timsort).
+    """
+    keys = np.concatenate([a.keys, b.keys])
+    seqs = np.concatenate([a.seqs, b.seqs])
+    order = np.argsort(keys, kind="stable")
+    return trim(Segment(keys[order], seqs[order], a.first, b.last), floor)
+
+
+def trim(seg: Segment, floor: int) -> Segment:
+    """``seg`` without the entries below ``floor``."""
+    live = seg.seqs >= floor
+    return Segment(seg.keys[live], seg.seqs[live], max(seg.first, floor), seg.last)
+
+
+class KeyIndex:
+    def __init__(self, buffer_docs: int = 1024, max_segment_docs: int = 131_072) -> None:
+        self.buffer_docs = buffer_docs
+        self.max_segment_docs = max(buffer_docs, max_segment_docs)
+        self.segments: list[Segment] = []
+        self._buffer: dict[int, list[int]] = {}
+        self._buffer_first: int | None = None
+        self._buffer_last = -1
+
+    def add(self, keys: np.ndarray, seq: int, floor: int) -> None:
+        """Record ``keys`` for ``seq`` (seqs only grow); ``floor`` is the oldest live seq."""
+        for key in keys.tolist():
+            self._buffer.setdefault(key, []).append(seq)
+        if self._buffer_first is None:
+            self._buffer_first = seq
+        self._buffer_last = seq
+        if seq - self._buffer_first + 1 >= self.buffer_docs:
+            self._seal(floor)
+
+    def lookup(self, keys: np.ndarray, per_key: int) -> set[int]:
+        """The ``per_key`` highest seqs stored under each of ``keys`` (live or not)."""
+        found: dict[int, list[int]] = {}
+        for seg in self.segments:
+            if seg.keys.size == 0:
+                continue
+            lo = np.searchsorted(seg.keys, keys)
+            hit = seg.keys[np.minimum(lo, seg.keys.size - 1)] == keys
+            for i in np.flatnonzero(hit).tolist():
+                hi = np.searchsorted(seg.keys, keys[i], side="right")
+                found.setdefault(i, []).extend(seg.seqs[lo[i] : hi].tolist())
+        buffer = self._buffer
+        for i, key in enumerate(keys.tolist()):
+            seqs = buffer.get(key)
+            if seqs:
+                found.setdefault(i, []).extend(seqs)
+        out: set[int] = set()
+        for seqs in found.values():
+            out.update(sorted(seqs)[-per_key:])
+        return out
+
+    def evict(self, floor: int) -> None:
+        """Drop the segments whose every seq is below ``floor``."""
+        while self.segments and self.segments[0].last < floor:
+            self.segments.pop(0)
+
+    def entries(self) -> int:
+        """Keys held, buffer included (what memory use follows)."""
+        return sum(s.keys.size for s in self.segments) + sum(map(len, self._buffer.values()))
+
+    def _seal(self, floor: int) -> None:
+        if self._buffer_first is None:
+            return
+        keys = np.fromiter(
+            (k for k, seqs in self._buffer.items() for _ in seqs),
+            dtype=np.uint64,
+        )
+        seqs = np.fromiter((s for ss in self._buffer.values() for s in ss), dtype=np.int64)
+        order = np.argsort(keys, kind="stable")
+        self.segments.append(
+            Segment(keys[order], seqs[order], self._buffer_first, self._buffer_last)
+        )
+        self._buffer, self._buffer_first = {}, None
+        segs = self.segments
+        while (
+            len(segs) >= 2
+            and segs[-2].docs <= segs[-1].docs
+            and segs[-2].docs + segs[-1].docs <= self.max_segment_docs
+        ):
+            last = segs.pop()
+            segs[-1] = merge(segs[-1], last, floor)
+        self.evict(floor)
+
+    def compacted(self, floor: int) -> Segment | None:
+        """Everything (buffer included) as one segment at or above ``floor``: for snapshots."""
+        self._seal(floor)
+        if not self.segments:
+            return None
+        out = self.segments[0]
+        for seg in self.segments[1:]:
+            out = merge(out, seg, floor)
+        return trim(out, floor)
+
+    def restore(self, segment: Segment) -> None:
+        self.segments = [segment]
+        self._buffer, self._buffer_first = {}, None

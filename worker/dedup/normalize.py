@@ -1,0 +1,106 @@
+"""Text normalisation for dedup: copies differ in typography, never in words.
+
+Syndicated copies reach us with HTML entities, NBSPs, curly or straight quotes,
+different dashes, zero-width characters, hard wraps and case changes. Dedup only
+compares *words*, so the text is reduced to word tokens (``\\w+`` after HTML
+unescaping, NFKC and case folding, with zero-width characters deleted): quotes,
+dashes and whitespace of any kind are separators and cannot tell copies apart.
+
+This runs on every article, so it works on numpy arrays of code points with
+lookup tables for case folding and character classes (built once) instead of
+regular expressions and Python loops over tokens.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import unicodedata
+
+import numpy as np
+
+# Invisible characters that are deleted (not separators): they may sit inside a word.
+IGNORABLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"
+
+# Compatibility characters so common in news that they are replaced before the
+# (slow) NFKC step, which then runs only on the rare texts that still need it.
+SPACES = "\u00a0\u202f\u2026\u2011"  # NBSP, narrow NBSP, ellipsis, non-breaking hyphen
+
+_BMP = 0x10000
+SKIP = 0xFFFFFFFF  # table value of an ignorable character (deleted)
+SLOW = 0xFFFFFFFE  # table value of a character whose case fold is several characters
+
+
+def _fold_char(ch: str) -> int:
+    """The folded code point of a one-character fold, 0 for a separator."""
+    if ch in IGNORABLE:
+        return SKIP
+    return ord(ch) if ch.isalnum() or ch == "_" else 0
+
+
+@functools.cache
+def _table() -> np.ndarray:
+    """Per BMP code point: folded code point, 0 (separator), SKIP or SLOW."""
+    table = np.empty(_BMP, dtype=np.uint32)
+    for cp in range(_BMP):
+        folded = chr(cp).casefold()
+        table[cp] = _fold_char(folded) if len(folded) == 1 else SLOW
+    return table
+
+
+def prepare(text: str) -> str:
+    """HTML entities and compatibility forms (NBSP, ligatures, full-width) resolved."""
+    if "&" in text:
+        text = html.unescape(text)
+    for ch in SPACES:
+        if ch in text:
+            text = text.replace(ch, " ")
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return text
+
+
+def _utf32(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def folded_codepoints(text: str) -> np.ndarray:
+    """Case-folded code points of word characters, 0 for separators, ignorables deleted."""
+    cps = _utf32(text)
+    if cps.size == 0:
+        return cps
+    if cps.max() < _BMP:
+        folded = _table()[cps]
+        if folded.max() < SLOW:
+            return folded
+        if not (folded == SLOW).any():
+            return folded[folded != SKIP]
+    return _folded_slow(text)
+
+
+def _folded_slow(text: str) -> np.ndarray:
+    """Texts with multi-character case folds or characters beyond the BMP."""
+    cps = _utf32(text.casefold())
+    bmp = cps < _BMP
+    folded = np.empty(cps.size, dtype=np.uint32)
+    folded[bmp] = _table()[cps[bmp]]
+    folded[~bmp] = [_fold_char(chr(cp)) for cp in cps[~bmp].tolist()]
+    slow = folded == SLOW  # still unfolded after casefold: a letter, keep as is
+    folded[slow] = cps[slow]
+    return folded[folded != SKIP]
+
+
+def token_starts(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """(folded code points with 0 for separators, token start offsets)."""
+    cps = folded_codepoints(prepare(text))
+    is_word = cps != 0
+    starts = np.flatnonzero(is_word[1:] > is_word[:-1]) + 1
+    if is_word.size and is_word[0]:
+        starts = np.concatenate([[0], starts])
+    return cps, starts
+
+
+def words(text: str) -> list[str]:
+    """The word tokens dedup sees, as strings (for tests and debugging)."""
+    cps, _ = token_starts(text)
+    return "".join(chr(cp) if cp else " " for cp in cps.tolist()).split()
