@@ -39,7 +39,7 @@ def is_transient(exc: BaseException) -> bool:
 
 kafka_retry = retry(
     retry=retry_if_exception(is_transient),
-    wait=wait_exponential_jitter(initial=0.2, max=10),
+    wait=wait_exponential_jitter(multiplier=0.2, max=10),
     stop=stop_after_delay(120),
     reraise=True,
 )
