@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   ?= ../shared/data
 
-.PHONY: install run test lint format bench-extract bench-dedup clean
+.PHONY: install run test lint format bench bench-extract bench-dedup bench-faults clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,15 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## End to end on a real broker, against the glue-code baseline (>= 5,000 pages of DATA).
+bench: install
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench.e2e --data $(DATA) --min-pages 5000 --processes 1,2
+
+## Faults: repeated SIGKILLs, broker restart, Redis outage, rebalances, hostile input, fuzzing.
+bench-faults: install
+	$(BIN)/python -m bench.faults_bench
 
 ## Extraction quality and speed on AEB + WCXB (DATA holds aeb/ and wcxb/).
 bench-extract: install

@@ -154,3 +154,25 @@ def test_replay_dlq_republishes_without_error_headers(kafka_bootstrap: str, uniq
     ]
     later = cli("replay-dlq", "--since", "2999-01-01T00:00:00Z", "--idle", "3", env=env)
     assert b"replayed 0 records" in later.stderr
+
+
+def test_run_without_kafka_uses_the_embedded_broker_and_the_samples(tmp_path: Path) -> None:
+    env = {"KAFKA_BOOTSTRAP_SERVERS": "", "INGEST_METRICS_PORT": "0"}
+    result = subprocess.run(
+        [sys.executable, "-m", "worker", "run", "--exit-when-idle", "15"],
+        capture_output=True,
+        timeout=240,
+        cwd=tmp_path,
+        env={**os.environ, **env},
+    )
+    assert result.returncode == 0, result.stderr.decode()[-3000:]
+    assert b"ingest-worker is running on an embedded broker" in result.stderr
+    stopped = [
+        orjson.loads(line) for line in result.stderr.splitlines() if b'"worker_stopped"' in line
+    ][-1]
+    # The bundled samples: three stories, a syndicated copy and a text rendering of one of
+    # them, a 404 and a truncated line.
+    assert stopped.get("published") == 3
+    assert stopped.get("duplicate") == 2
+    assert stopped.get("skipped") == 1
+    assert stopped.get("dead_letter") == 1

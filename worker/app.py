@@ -2,7 +2,7 @@
 
 At-least-once: offsets are committed only after every output of the batch is
 acknowledged by the broker. When a dependency is down (broker, dedup store) the
-batch is held, the partitions are paused (the group membership stays alive) and
+batch is held, nothing further is consumed (the group membership stays alive) and
 the batch is retried with backoff; /readyz reports not ready meanwhile.
 """
 
@@ -133,7 +133,7 @@ class Worker:
             self.consumer = None
         self.pool.close()
         self.stages.deduper.close()
-        log.info("worker_stopped")
+        log.info("worker_stopped", **self._totals)
 
     # --- the loop ----------------------------------------------------------------------
     def _poll(self) -> list[ConsumerRecord]:
@@ -185,7 +185,6 @@ class Worker:
         self.metrics.dedup_up.set(1)
         self._record(held)
         self._held = None
-        self._resume()
 
     def _finish(self, record: ConsumerRecord, prepared: Prepared | Failed) -> Outcome:
         origin = Origin(record.topic, record.partition, record.offset, record.timestamp)
@@ -293,21 +292,22 @@ class Worker:
             attempt=held.attempts,
             retry_in_s=round(delay, 2),
         )
-        self._pause()
-
-    def _pause(self) -> None:
-        if self.consumer is not None and self._assigned:
-            self.consumer.pause(*self._assigned)
-
-    def _resume(self) -> None:
-        if self.consumer is not None and self.consumer.paused():
-            self.consumer.resume(*self.consumer.paused())
 
     def _keep_alive(self, wait_s: float) -> None:
-        """Poll paused partitions so the group keeps us while we wait."""
+        """Poll while we wait, so the group keeps us, and hand back what it returns.
+
+        Records that come back (the partitions are not paused) are rewound, so none is
+        skipped, including those of partitions assigned while we wait. Pausing instead
+        loses partitions: kafka-python 3.0.12 parks the fetched records of a paused
+        partition and, after a rebalance, may never fetch that partition again.
+        """
         assert self.consumer is not None
-        timeout = int(min(wait_s, self.settings.poll_timeout_ms / 1000) * 1000)
-        self.consumer.poll(timeout_ms=max(timeout, 1), max_records=1)
+        wait_s = min(wait_s, self.settings.poll_timeout_ms / 1000)
+        polled = self.consumer.poll(timeout_ms=max(int(wait_s * 1000), 1), max_records=1)
+        for tp, records in polled.items():
+            self.consumer.seek(tp, records[0].offset)
+        if polled:  # buffered records come back at once: do not spin
+            time.sleep(wait_s)
 
     # --- rebalances --------------------------------------------------------------------
     def on_revoked(self, revoked: set[TopicPartition]) -> None:

@@ -4,13 +4,16 @@ The GIL serialises extraction, so a batch's records are prepared in a process
 pool while dedupe, publishing and commits stay in the consuming process, in
 offset order. A record that kills its pool process (a crash in C code, the OOM
 killer) is found by retrying the batch one record at a time and dead-lettered,
-so it cannot bring the worker down in a loop.
+so it cannot bring the worker down in a loop. Pool processes end with the
+consuming process, even when it is SIGKILLed.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import select
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -30,9 +33,30 @@ _settings: Settings | None = None
 _extract: Extractor | None = None
 
 
-def _init(settings: Settings, factory: ExtractorFactory) -> None:
+def _init(settings: Settings, factory: ExtractorFactory, owner: int) -> None:
     global _settings, _extract
+    _exit_with(owner)
     _settings, _extract = settings, factory(settings.extractor)
+
+
+def _exit_with(owner: int) -> None:
+    """End this pool process when the consuming process ``owner`` ends.
+
+    Nothing else would: a pool process waits on its task queue for ever, and
+    keeps the forkserver alive, so every SIGKILLed worker left its pool behind.
+    """
+    try:
+        fd = os.pidfd_open(owner)
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):  # no pidfd (not Linux >= 5.3): nothing to watch with
+        return
+    threading.Thread(target=_wait_then_exit, args=(fd,), name="owner-watch", daemon=True).start()
+
+
+def _wait_then_exit(pidfd: int) -> None:
+    select.select([pidfd], [], [])  # readable once the owner has exited
+    os._exit(1)
 
 
 def _prepare(item: Item) -> Prepared | Failed:
@@ -68,14 +92,16 @@ class CpuPool:
                 self.processes,
                 mp_context=multiprocessing.get_context("forkserver"),
                 initializer=_init,
-                initargs=(self.settings, self.factory),
+                initargs=(self.settings, self.factory, os.getpid()),
                 max_tasks_per_child=2000,
             )
         return self._executor
 
     def prepare_all(self, items: Sequence[Item]) -> list[Prepared | Failed]:
-        if self.processes <= 1 or len(items) <= 1:
+        if self.processes <= 1:
             return [prepare(v, h, self.settings, self.extract) for v, h in items]
+        # Even one record goes to the pool: inline, a page that crashes the parser would kill
+        # the consumer, and a slow one would hold the GIL from the Kafka heartbeat thread.
         chunk = max(1, len(items) // (self.processes * 4))
         try:
             return list(self._pool().map(_prepare, items, chunksize=chunk))

@@ -16,7 +16,7 @@ class Extractor(Protocol):
 
 
 def make_extractor(name: str = "trafilatura") -> Extractor:
-    from worker.extract.html_trafilatura import extract_with_trafilatura
+    from worker.extract.html_trafilatura import extract_html
     from worker.extract.text import extract_text_page
 
     if name != "trafilatura":
@@ -25,6 +25,6 @@ def make_extractor(name: str = "trafilatura") -> Extractor:
     def extract(page: Page) -> Extracted:
         if page.body_kind == "text":
             return extract_text_page(page)
-        return extract_with_trafilatura(page)
+        return extract_html(page)
 
     return extract

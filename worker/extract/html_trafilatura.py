@@ -1,34 +1,114 @@
-"""HTML extraction through trafilatura (comments off, metadata on)."""
+"""HTML pages: parse once, read metadata, pre-clean, extract the body, post-filter.
+
+The body comes from trafilatura (comments off) on a tree pre-cleaned by our own rules
+(``cleanup``); its output lines are then filtered. When trafilatura keeps only a small part
+of a page that is not marked up as an article (product grids, listings, service pages), the
+visible text of the page's main region (``html_region``) is used instead.
+"""
 
 from __future__ import annotations
 
-import trafilatura
+from copy import deepcopy
 
+import trafilatura
+from lxml.html import HtmlElement
+from trafilatura.utils import load_html
+
+from worker.extract.cleanup import filter_lines, preclean
+from worker.extract.html_region import region_text
+from worker.extract.language import identify_language
+from worker.extract.metadata import PageMetadata, extract_metadata, is_article_type
+from worker.extract.pagetype import classify_page
 from worker.records import Extracted, Page
 
+EXTRACTOR_NAME = "trafilatura+rules"
 
-def extract_with_trafilatura(page: Page) -> Extracted:
-    doc = trafilatura.bare_extraction(
-        page.body,
-        url=page.final_url or page.url,
-        include_comments=False,
-        with_metadata=True,
-        favor_precision=False,
-    )
-    if doc is None:
-        return Extracted(text="", extractor="trafilatura", extractor_version=trafilatura.__version__)
-    text = doc.text or ""
+# Region fallback: used when trafilatura's text is below this share of the region's text.
+# Higher values gain word F1 on non-article pages but let more page chrome through; on the
+# WCXB dev split 0.3 gives F1 0.838 with 94.2% of boilerplate snippets kept out, 0.6 gives
+# 0.846 with 93.3%.
+REGION_FALLBACK_RATIO = 0.3
+INVISIBLE_TAGS = ("script", "style", "noscript", "template")
+
+
+def parse_html(html: str) -> HtmlElement | None:
+    """The same parser settings trafilatura uses, so the tree we clean is the one it expects."""
+    try:
+        return load_html(html)
+    except (TypeError, ValueError):
+        return None
+
+
+def _collapsed_chars(element: HtmlElement) -> int:
+    return sum(len(" ".join(t.split())) for t in element.itertext())
+
+
+def visible_chars(tree: HtmlElement) -> int:
+    """Characters of body text a reader could see (whitespace collapsed): the denominator of
+    the boilerplate ratio and an upper bound of the region's length."""
+    body = tree.find("body")
+    if body is None:
+        return 0
+    invisible = sum(_collapsed_chars(el) for el in body.iter(*INVISIBLE_TAGS))
+    return max(0, _collapsed_chars(body) - invisible)
+
+
+def is_marked_article(meta: PageMetadata) -> bool:
+    """The publisher declared an article: trafilatura's home ground, never second-guessed."""
+    if (meta.og_type or "").lower() == "article":
+        return True
+    return any(is_article_type(t) for t in meta.schema_types)
+
+
+def trafilatura_text(tree: HtmlElement, url: str | None) -> str:
+    """trafilatura copies a tree it is given, so ``tree`` stays usable afterwards."""
+    doc = trafilatura.bare_extraction(tree, url=url, include_comments=False, with_metadata=False)
+    return filter_lines(doc.text or "").strip() if doc is not None else ""
+
+
+def extract_body(tree: HtmlElement, url: str, meta: PageMetadata, page_chars: int) -> str:
+    """Main text of a parsed page; consumes ``tree`` (cleans it in place)."""
+    preclean(tree)
+    text = trafilatura_text(tree, url or None)
+    # the region is never longer than the page: skip building it when it cannot win
+    if is_marked_article(meta) or len(text) >= REGION_FALLBACK_RATIO * page_chars:
+        return text
+    region = region_text(tree)
+    return region if len(text) < REGION_FALLBACK_RATIO * len(region) else text
+
+
+def _language(text: str, meta: PageMetadata) -> tuple[str | None, float | None]:
+    lang, confidence = identify_language(text)
+    if lang is None and meta.language_hint:
+        return meta.language_hint.split("-")[0].lower(), None
+    return lang, confidence
+
+
+def extract_html(page: Page) -> Extracted:
+    """Parse once; metadata and page type read the pristine tree, the body a cleaned copy."""
+    version = trafilatura.__version__
+    tree = parse_html(page.body)
+    if tree is None:
+        return Extracted(text="", extractor=EXTRACTOR_NAME, extractor_version=version)
+    url = page.final_url or page.url
+    meta = extract_metadata(tree, url)
+    page_chars = visible_chars(tree)
+    text = extract_body(deepcopy(tree), url, meta, page_chars)
+    language, confidence = _language(text, meta)
     return Extracted(
         text=text,
-        title=doc.title,
-        description=doc.description,
-        authors=[a.strip() for a in (doc.author or "").split(";") if a.strip()],
-        published_at=doc.date,
-        site_name=doc.sitename,
-        canonical_url=None,
-        image_url=doc.image,
-        language=doc.language,
-        extractor="trafilatura",
-        extractor_version=trafilatura.__version__,
-        boilerplate_ratio=None,
+        title=meta.title,
+        description=meta.description,
+        authors=list(meta.authors),
+        published_at=meta.published_at,
+        modified_at=meta.modified_at,
+        language=language,
+        language_confidence=confidence,
+        site_name=meta.site_name,
+        canonical_url=meta.canonical_url,
+        image_url=meta.image_url,
+        page_type=classify_page(tree, url, text, meta),
+        extractor=EXTRACTOR_NAME,
+        extractor_version=version,
+        boilerplate_ratio=round(max(0.0, 1 - len(text) / page_chars), 4) if page_chars else None,
     )

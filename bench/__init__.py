@@ -1,0 +1,1 @@
+"""The project's own benchmarks (run with ``python -m bench.<name>``)."""

@@ -1,0 +1,102 @@
+"""The extraction benchmark's metrics, checked on hand-counted examples."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.extract_bench import (
+    aeb_corpus,
+    aeb_page,
+    load_aeb,
+    load_wcxb,
+    wcxb_corpus,
+    wcxb_page,
+)
+
+
+def test_aeb_page_counts_shingles_case_sensitively() -> None:
+    # reference shingles: (a b c d), (b c d e); prediction: (a b c d), (b c d x)
+    page = aeb_page("a b c d e", "a b c d x")
+    assert page["precision"] == pytest.approx(0.5)
+    assert page["recall"] == pytest.approx(0.5)
+    assert aeb_page("The cat sat down", "the cat sat down")["precision"] == 0.0
+
+
+def test_aeb_short_texts_are_one_shingle() -> None:
+    assert aeb_page("two words", "two words") == {"precision": 1.0, "recall": 1.0}
+
+
+def test_aeb_corpus_skips_empty_predictions_in_precision() -> None:
+    pages = [aeb_page("a b c d e", "a b c d e"), aeb_page("a b c d e", "")]
+    corpus = aeb_corpus(pages)
+    assert corpus["precision"] == pytest.approx(1.0)
+    assert corpus["recall"] == pytest.approx(0.5)
+    assert corpus["f1"] == pytest.approx(2 * 1.0 * 0.5 / 1.5)
+
+
+def test_wcxb_page_word_f1_and_snippets() -> None:
+    truth = {
+        "main_content": "The river rose. The river fell.",
+        "with": ["river  ROSE"],
+        "without": ["Subscribe now", "fell"],
+    }
+    page = wcxb_page("the river rose\nSubscribe now", truth)
+    # prediction words: the river rose subscribe now (5); overlap: the river rose (3); ref 6
+    assert page["precision"] == pytest.approx(3 / 5)
+    assert page["recall"] == pytest.approx(3 / 6)
+    assert (page["with_found"], page["with_total"]) == (1, 1)
+    assert (page["without_leaked"], page["without_total"]) == (1, 2)
+
+
+def test_wcxb_empty_reference_rewards_only_empty_output() -> None:
+    assert wcxb_page("", {"main_content": ""})["f1"] == 1.0
+    assert wcxb_page("anything", {"main_content": ""})["f1"] == 0.0
+
+
+def test_wcxb_corpus_pass_rates_average_over_pages_with_snippets() -> None:
+    pages = [
+        wcxb_page("alpha beta", {"main_content": "alpha beta", "with": ["alpha", "gamma"]}),
+        wcxb_page("alpha", {"main_content": "alpha", "without": ["alpha"]}),
+        wcxb_page("alpha", {"main_content": "alpha"}),
+    ]
+    corpus = wcxb_corpus(pages)
+    assert corpus["with_pass"] == pytest.approx(0.5)
+    assert corpus["without_pass"] == pytest.approx(0.0)
+    assert corpus["f1"] == pytest.approx(1.0)
+
+
+def _gz(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(text.encode()))
+
+
+def test_loaders_read_the_published_layouts(tmp_path: Path) -> None:
+    aeb = tmp_path / "aeb"
+    _gz(aeb / "html" / "p1.html.gz", "<p>one</p>")
+    (aeb / "ground-truth.json").write_text(
+        json.dumps({"p1": {"articleBody": "one", "url": "https://a.example/1"}})
+    )
+    wcxb = tmp_path / "wcxb"
+    _gz(wcxb / "dev" / "html" / "0001.html.gz", "<p>two</p>")
+    gt = {
+        "url": "https://w.example/2",
+        "_internal": {"page_type": {"primary": "category"}},
+        "ground_truth": {"main_content": "two", "with": ["two"], "without": []},
+    }
+    (wcxb / "dev" / "ground-truth").mkdir(parents=True)
+    (wcxb / "dev" / "ground-truth" / "0001.json").write_text(json.dumps(gt))
+
+    [aeb_page_] = load_aeb(aeb)
+    assert (aeb_page_.uid, aeb_page_.url, aeb_page_.truth["articleBody"]) == (
+        "aeb/p1",
+        "https://a.example/1",
+        "one",
+    )
+    [wcxb_page_] = load_wcxb(wcxb, "dev")
+    assert wcxb_page_.uid == "wcxb-dev/0001"
+    assert wcxb_page_.page_type == "collection"
+    assert wcxb_page_.truth["with"] == ["two"]

@@ -1,0 +1,35 @@
+"""Which lines of a page to keep, given its site's template: one pure decision.
+
+Template lines go, except the page's own headline. When the page came with its extractor's
+own choice of lines (``fallback``: a text page's line cleaner), that choice stands while the
+template explains little of the page; once at least ``KNOWN_SHARE`` of its lines are template,
+the template alone decides, which keeps body lines the line cleaner's heuristics dropped.
+A template never empties a page: a page that would lose every word is a copy of another
+page of the site (or an extraction that missed the content), not all chrome.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from worker.templates.lines import NO_FINGERPRINT
+
+KNOWN_SHARE = 0.1  # share of a page's lines that must be template before it overrides fallback
+
+
+def keep_mask(
+    prints: np.ndarray,
+    template: np.ndarray,
+    headline: np.ndarray,
+    fallback: np.ndarray | None,
+) -> np.ndarray:
+    """Bool per line: keep it. All arguments are per-line arrays of the same length."""
+    not_template = headline | ~template
+    base = np.ones(len(template), dtype=bool) if fallback is None else fallback
+    kept = not_template if fallback is None or template_known(template) else base & not_template
+    words = prints != NO_FINGERPRINT
+    return kept if (kept & words).any() or not (base & words).any() else base
+
+
+def template_known(template: np.ndarray) -> bool:
+    return bool(len(template)) and int(template.sum()) >= KNOWN_SHARE * len(template)

@@ -1,0 +1,256 @@
+"""Cold start: what to do with a site's first pages, before its template is known.
+
+A site's first page cannot be cleaned (nothing repeats yet); from its ``min_pages``-th page
+on, its template is known. Two remedies, combinable (``Policy``):
+
+* ``hold``: a new site's pages wait (bounded: until the site has ``hold_pages`` pages, or
+  until ``hold_for`` more records went by) and are published once, cleaned with what the
+  site's later pages taught. Costs latency, and in the worker an offset that cannot be
+  committed while a page waits.
+* ``republish``: publish at once, keep the lines of the site's first ``settle_pages`` pages
+  and publish a page again, under the same key, whenever later pages change its cleaned text
+  by at least ``min_change`` of its words. Costs output records, not latency.
+
+``TemplateStream.push`` takes one page and returns what to publish now: this page (unless
+held), pages released from hold, and revisions of earlier pages. Each ``Emission`` carries
+the caller's opaque ``context`` back, so the caller can rebuild the record it publishes.
+Held and revisable pages are bounded in number per site and in bytes overall; a page
+dropped from the revisable set just keeps its last published version.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from worker.templates.clean import keep_mask
+from worker.templates.lines import fingerprints, headline_mask, normalise
+from worker.templates.state import SiteTemplates
+
+PENDING_OVERHEAD = 400  # bytes of a kept page besides its lines and flags (objects, pointers)
+Policy = Literal["publish", "hold", "republish", "hold+republish"]
+POLICIES: tuple[str, ...] = ("publish", "hold", "republish", "hold+republish")
+
+
+@dataclass(frozen=True, slots=True)
+class ColdStart:
+    policy: Policy = "republish"
+    hold_pages: int = 3  # hold: a new site's pages wait until it has this many
+    hold_for: float = 600.0  # hold: ... or until ``now`` moved on this much (seconds, records)
+    settle_pages: int = 8  # republish: pages arriving while the site has fewer are revisable
+    min_change: float = 0.02  # republish: share of a page's words that must change
+    max_pending_bytes: int = 64 << 20  # revisable pages' lines kept, all sites together
+
+    @property
+    def holds(self) -> bool:
+        return self.policy in ("hold", "hold+republish")
+
+    @property
+    def republishes(self) -> bool:
+        return self.policy in ("republish", "hold+republish")
+
+
+@dataclass(slots=True)
+class PageIn:
+    """One page as the template stage sees it: candidate lines and how to put them back."""
+
+    site: str
+    page_id: str
+    lines: list[str]
+    separator: str = "\n"
+    title: str | None = None
+    url: str | None = None
+    context: Any = None  # the caller's, returned untouched with every emission of this page
+    fallback: list[bool] | None = None  # lines the page's extractor kept (text pages)
+
+
+@dataclass(slots=True)
+class Emission:
+    page_id: str
+    text: str
+    context: Any
+    revision: int  # 0: the page's first publication; n: its n-th re-publication
+    kept_chars: int
+    total_chars: int
+    arrived: float  # ``now`` when the page was pushed (latency = emitted - arrived)
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A page that may still be published or revised, kept compact: its lines as one string,
+    per-line flags as numpy arrays, and of its published text only the word count."""
+
+    site: str
+    page_id: str
+    separator: str
+    context: Any
+    blob: str  # the candidate lines joined by "\n"
+    prints: np.ndarray
+    headline: np.ndarray  # bool per line
+    fallback: np.ndarray | None  # bool per line
+    arrived: float
+    words: int = 0  # of the last published version
+    revision: int = -1  # -1: not published yet (held)
+
+    @property
+    def lines(self) -> list[str]:
+        return self.blob.split("\n") if self.blob else []
+
+    def nbytes(self) -> int:
+        flags = self.headline.nbytes + (0 if self.fallback is None else self.fallback.nbytes)
+        return sys.getsizeof(self.blob) + self.prints.nbytes + flags + PENDING_OVERHEAD
+
+
+@dataclass(slots=True)
+class _SitePending:
+    held: list[_Pending] = field(default_factory=list)
+    revisable: list[_Pending] = field(default_factory=list)
+
+
+class TemplateStream:
+    """The template stage over a stream of pages, in arrival order."""
+
+    def __init__(self, templates: SiteTemplates, cold: ColdStart | None = None) -> None:
+        self.templates = templates
+        self.cold = cold or ColdStart()
+        self._sites: OrderedDict[str, _SitePending] = OrderedDict()  # least recent first
+        self._held: deque[_Pending] = deque()  # every held page, oldest first
+        self._revisable_bytes = 0
+
+    def push(self, page: PageIn, now: float) -> list[Emission]:
+        """Observe ``page`` and return what to publish now, in order."""
+        item = self._observe(page, now)
+        out = self.release_due(now)
+        seen = self.templates.pages_seen(page.site)
+        pending = self._site(page.site)
+        if self.cold.holds and seen < self.cold.hold_pages:
+            pending.held.append(item)
+            self._held.append(item)
+            return out
+        ready = [*self._take_held(pending), item]
+        out.extend(self._revisions(pending))
+        out.extend(self._publish(p) for p in ready)
+        self._track(page.site, pending, ready)
+        return out
+
+    def observe(self, page: PageIn, now: float) -> None:
+        """Learn from a page ahead of its ``push`` (a batch seen before it is cleaned)."""
+        self._observe(page, now)
+
+    def release_due(self, now: float) -> list[Emission]:
+        """Publish the pages that waited ``hold_for``; call it when time passes, too."""
+        out: list[Emission] = []
+        while self._held and now - self._held[0].arrived >= self.cold.hold_for:
+            out.extend(self._release(self._held[0].site))
+        return out
+
+    def flush(self) -> list[Emission]:
+        """Publish every held page (end of input, shutdown)."""
+        out: list[Emission] = []
+        while self._held:
+            out.extend(self._release(self._held[0].site))
+        return out
+
+    def held_pages(self) -> int:
+        return len(self._held)
+
+    def revisable_bytes(self) -> int:
+        return self._revisable_bytes
+
+    # --- internals -------------------------------------------------------------------------
+    def _observe(self, page: PageIn, now: float) -> _Pending:
+        normals = [normalise(x) for x in page.lines]
+        prints = fingerprints(normals)
+        self.templates.observe(page.site, page.page_id, prints, now)
+        return _Pending(
+            page.site,
+            page.page_id,
+            page.separator,
+            page.context,
+            "\n".join(x.replace("\n", " ") for x in page.lines),
+            prints,
+            np.array(headline_mask(normals, page.title, page.url), dtype=bool),
+            None if page.fallback is None else np.array(page.fallback, dtype=bool),
+            now,
+        )
+
+    def _site(self, site: str) -> _SitePending:
+        pending = self._sites.get(site)
+        if pending is None:
+            pending = self._sites[site] = _SitePending()
+        self._sites.move_to_end(site)
+        return pending
+
+    def _release(self, site: str) -> list[Emission]:
+        pending = self._sites[site]
+        ready = self._take_held(pending)
+        out = [self._publish(p) for p in ready]
+        self._track(site, pending, ready)
+        return out
+
+    def _take_held(self, pending: _SitePending) -> list[_Pending]:
+        held, pending.held = pending.held, []
+        if held:
+            gone = {id(p) for p in held}
+            self._held = deque(p for p in self._held if id(p) not in gone)
+        return held
+
+    def _publish(self, item: _Pending, kept: list[str] | None = None) -> Emission:
+        lines = item.lines
+        kept = self._clean(item, lines) if kept is None else kept
+        text = item.separator.join(kept)
+        item.words = len(text.split())
+        item.revision += 1
+        return Emission(
+            item.page_id,
+            text,
+            item.context,
+            item.revision,
+            sum(len(x) for x in kept),
+            sum(len(x) for x in lines),
+            item.arrived,
+        )
+
+    def _clean(self, item: _Pending, lines: list[str]) -> list[str]:
+        template = self.templates.template(item.site, item.prints)
+        keep = keep_mask(item.prints, template, item.headline, item.fallback)
+        return [line for line, k in zip(lines, keep.tolist(), strict=True) if k]
+
+    def _revisions(self, pending: _SitePending) -> list[Emission]:
+        out = []
+        for item in pending.revisable:
+            kept = self._clean(item, item.lines)
+            words = sum(len(x.split()) for x in kept)
+            if changed_enough(item.words, words, self.cold.min_change):
+                out.append(self._publish(item, kept))
+        return out
+
+    def _track(self, site: str, pending: _SitePending, published: list[_Pending]) -> None:
+        """Keep a young site's pages revisable; past ``settle_pages`` its template is known."""
+        if self.cold.republishes and self.templates.pages_seen(site) < self.cold.settle_pages:
+            pending.revisable.extend(published)
+            self._revisable_bytes += sum(p.nbytes() for p in published)
+            while self._revisable_bytes > self.cold.max_pending_bytes:
+                self._forget_oldest()
+            return
+        self._revisable_bytes -= sum(p.nbytes() for p in pending.revisable)
+        pending.revisable = []
+        if not pending.held:
+            del self._sites[site]
+
+    def _forget_oldest(self) -> None:
+        site, pending = next((s, p) for s, p in self._sites.items() if p.revisable)
+        self._revisable_bytes -= sum(p.nbytes() for p in pending.revisable)
+        pending.revisable = []
+        if not pending.held:
+            del self._sites[site]
+
+
+def changed_enough(words_before: int, words_after: int, min_change: float) -> bool:
+    """Whether a new version differs by at least ``min_change`` of the old one's words
+    (cleaning only adds or removes whole lines, so word counts measure the change)."""
+    return abs(words_before - words_after) >= max(1.0, min_change * words_before)

@@ -1,0 +1,161 @@
+"""The template stage in the pipeline: after extract, before dedupe, in the consuming process.
+
+Extraction runs in a process pool, one page at a time; the template state needs every page
+of a site in order, so it lives where records are finished (in offset order). What crosses
+over from the pool is small: the extracted text, and for plain-text pages the page's own
+lines (``source_lines``), because on a text rendering the template is best seen on the raw
+lines (menus, sign-up boxes, footers), not only on what the line cleaner kept.
+
+For HTML the candidate lines are the lines of the extracted text. For a text page they are
+the page's lines, and until the page's template is known (too little of it repeats on the
+site's other pages) the line cleaner's choice is kept as it was: the template only ever
+removes lines from it.
+
+Cleaning the text before dedupe also keeps a site's own chrome from making its pages look
+alike to the near-duplicate detector.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from worker.article import content_hash, now_iso, word_count
+from worker.records import Extracted, Page
+from worker.templates.coldstart import ColdStart, Emission, PageIn, TemplateStream
+from worker.templates.lines import split_text
+from worker.templates.sites import SiteBy, site_key
+from worker.templates.snapshot import load_snapshot, save_snapshot
+from worker.templates.state import Limits, SiteTemplates
+
+TEXT_SEPARATOR = "\n\n"  # the line cleaner's paragraph separator
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateConfig:
+    site_by: SiteBy = "host"
+    limits: Limits = field(default_factory=Limits)
+    cold: ColdStart = field(default_factory=ColdStart)
+    snapshot_path: str = ""  # empty: the state lives in memory only
+    snapshot_every_s: float = 60.0
+
+
+@dataclass(slots=True)
+class Slot:
+    """What the pipeline published for a page, kept so a revision can be built from it."""
+
+    published: Any = None
+
+
+@dataclass(slots=True)
+class Revision:
+    page_id: str
+    text: str
+    revision: int
+    published: Any  # what the pipeline put in the page's ``Slot``
+
+
+@dataclass(slots=True)
+class Cleaned:
+    """The current page's text, and earlier pages of its site to publish again."""
+
+    text: str
+    boilerplate_ratio: float | None
+    revisions: list[Revision]
+    slot: Slot
+
+    def keep(self, published: Any) -> None:
+        """Remember what was published for this page (e.g. its topic and record)."""
+        self.slot.published = published
+
+
+class TemplateStage:
+    def __init__(self, config: TemplateConfig | None = None) -> None:
+        self.config = config or TemplateConfig()
+        self.templates = SiteTemplates(self.config.limits)
+        self.stream = TemplateStream(self.templates, self.config.cold)
+        self._last_save = time.monotonic()
+        if self.config.snapshot_path:
+            load_snapshot(self.templates, self.config.snapshot_path)
+
+    def page_in(
+        self, page: Page, extracted: Extracted, page_id: str, lines: list[str] | None
+    ) -> PageIn:
+        """The candidate lines of one page (``lines``: its ``source_lines``, if any)."""
+        url = page.final_url or page.url
+        site = site_key(url, self.config.site_by)
+        kept, separator = split_text(extracted.text)
+        if lines is None:
+            return PageIn(site, page_id, kept, separator, extracted.title, url, Slot())
+        chosen = {x.strip() for x in kept}
+        candidates = [x.strip() for x in lines if x.strip()]
+        fallback = [x in chosen for x in candidates]
+        return PageIn(
+            site, page_id, candidates, TEXT_SEPARATOR, extracted.title, url, Slot(), fallback
+        )
+
+    def clean(
+        self,
+        page: Page,
+        extracted: Extracted,
+        page_id: str,
+        lines: list[str] | None = None,
+        now: float | None = None,
+    ) -> Cleaned:
+        """Learn from this page and clean it; never holds it back (see ``ColdStart.policy``)."""
+        item = self.page_in(page, extracted, page_id, lines)
+        emissions = self.stream.push(item, time.time() if now is None else now)
+        mine = next(e for e in emissions if e.page_id == page_id and e.context is item.context)
+        revisions = [
+            Revision(e.page_id, e.text, e.revision, e.context.published)
+            for e in emissions
+            if e is not mine and e.revision > 0 and e.context.published is not None
+        ]
+        return Cleaned(mine.text, boilerplate_ratio(mine), revisions, item.context)
+
+    def lookahead(
+        self, pages: list[tuple[Page, Extracted, str, list[str] | None]], now: float | None = None
+    ) -> None:
+        """Observe a batch's pages before cleaning any: a site's pages in the same batch then
+        help each other, at no cost in latency. Observing a page twice counts it once."""
+        at = time.time() if now is None else now
+        for page, extracted, page_id, lines in pages:
+            self.stream.observe(self.page_in(page, extracted, page_id, lines), at)
+
+    def maybe_save(self, now: float | None = None) -> bool:
+        """Snapshot if one is configured and ``snapshot_every_s`` passed; call after commits."""
+        at = time.monotonic() if now is None else now
+        if not self.config.snapshot_path or at - self._last_save < self.config.snapshot_every_s:
+            return False
+        self.save()
+        self._last_save = at
+        return True
+
+    def save(self) -> None:
+        if self.config.snapshot_path:
+            self.templates.expire(time.time())
+            save_snapshot(self.templates, self.config.snapshot_path)
+
+
+def source_lines(page: Page) -> list[str] | None:
+    """A text page's own lines, taken before its body is dropped (``None`` for HTML)."""
+    return page.body.splitlines() if page.body_kind == "text" else None
+
+
+def boilerplate_ratio(emission: Emission) -> float | None:
+    total = emission.total_chars
+    return round(1 - emission.kept_chars / total, 4) if total else None
+
+
+def revised_article(record: dict[str, Any], text: str, ratio: float | None) -> dict[str, Any]:
+    """An article record with a new text: same key and metadata, fresh hashes and counts."""
+    extraction = {**record.get("extraction", {}), "boilerplate_ratio": ratio}
+    return {
+        **record,
+        "text": text,
+        "word_count": word_count(text),
+        "content_hash": content_hash(text),
+        "processed_at": now_iso(),
+        "extraction": extraction,
+    }
