@@ -1,0 +1,53 @@
+"""Line-level cleaning of the selected blocks, and their rendering as plain text."""
+
+from __future__ import annotations
+
+from worker.extract.fast.dom import Doc
+from worker.extract.fast.scoring import Selection
+from worker.extract.fast.selectors import LIST_ITEM_TAGS
+
+# In a selection whose text is at most this share links (prose), a line that is at
+# least LINK_LINE_DENSITY links points elsewhere ("related", "don't miss") and goes.
+LINK_PROSE_MAX = 0.2
+LINK_LINE_DENSITY = 0.7
+# Lines shorter than this may repeat ("Step 1", "1 cup rice").
+REPEAT_MIN_CHARS = 20
+
+
+def render(doc: Doc, selection: Selection) -> str:
+    keep = list(selection.keep)
+    drop_link_lines(doc, keep)
+    drop_repeats(doc, keep)
+    lines: list[str] = []
+    for block, kept in zip(doc.blocks, keep, strict=True):
+        if kept:
+            lines.append("- " + block.text if block.kind in LIST_ITEM_TAGS else block.text)
+    return "\n".join(lines)
+
+
+def drop_link_lines(doc: Doc, keep: list[bool]) -> None:
+    """In prose, drop lines that are (nearly) all link; in a listing the links are the content."""
+    chars = links = 0
+    for block, kept in zip(doc.blocks, keep, strict=True):
+        if kept:
+            chars += len(block.text)
+            links += block.link_chars
+    if not chars or links > LINK_PROSE_MAX * chars:
+        return
+    for i, block in enumerate(doc.blocks):
+        if keep[i] and block.link_chars >= LINK_LINE_DENSITY * len(block.text):
+            keep[i] = False
+
+
+def drop_repeats(doc: Doc, keep: list[bool]) -> None:
+    """Emit a text once when it comes back in another container (galleries, sticky bars).
+
+    A line repeated inside one container, such as a recipe's ingredient, stays.
+    """
+    seen: dict[str, int] = {}
+    elements = doc.elements
+    for i, block in enumerate(doc.blocks):
+        if keep[i] and len(block.text) >= REPEAT_MIN_CHARS:
+            container = elements[block.owner].parent
+            if seen.setdefault(block.text, container) != container:
+                keep[i] = False

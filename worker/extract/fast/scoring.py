@@ -1,0 +1,264 @@
+"""Where the main content starts and ends.
+
+Every block gets a prior probability of being main content from its own text
+(``priors``). Chrome-flagged subtrees are zeroed, except wrappers that only
+look like chrome. The *core* is the element that most directly holds the most
+prose (readability-style ancestor scoring, boosted inside
+``<article>``/articleBody-like markup). From the core outwards,
+each ring of surrounding text is taken while it raises the expected F1 against
+a soft reference made of the decayed prior mass of all rings; an article-body
+element that is not one of several repeated posts caps that expansion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from worker.extract.fast.dom import CHROME_BY_NAME, STRONG_HINT, Doc
+from worker.extract.fast.priors import block_prior, mark_teasers
+
+# Blocks below this prior are never emitted.
+KEEP_THRESHOLD = 0.3
+# A wrapper named like chrome is given back when it holds at least this much prose
+# relative to the best candidate outside all chrome; any chrome element holding
+# this share of the page's prose is a wrapper too (whole-page <form> layouts).
+CHROME_GUARD = 1.0
+CHROME_SHARE = 0.5
+GUARD_ROUNDS = 3
+# Weight of a block's mass in the score of its ancestors, by distance from its owner.
+ANCESTOR_WEIGHTS = (1.0, 1.0, 0.5, 0.33, 0.25, 0.2)
+# Score multiplier for elements that are or sit inside <article>, <main>, articleBody ...
+HINT_BOOST = 2.0
+# How much of the text one more ring out is expected to be content, per ring.
+RING_DECAY = 0.95
+# Penalty exponent for rings that are more link-heavy than the core.
+RING_LINK_POWER = 2.0
+# An article-body element caps the expansion unless it, or one of its nearest
+# ancestors, repeats among its siblings (one post of many).
+REPEAT_LEVELS = 4
+
+
+@dataclass(slots=True)
+class Selection:
+    """Which blocks to emit; ``confidence`` is the expected F1 of the chosen extent."""
+
+    keep: list[bool]
+    confidence: float
+
+
+def select(doc: Doc) -> Selection | None:
+    blocks = doc.blocks
+    if not blocks:
+        return None
+    priors = [block_prior(b) for b in blocks]
+    teased = list(priors)
+    mark_teasers(doc, teased)
+    priors, sums, core = _without_chrome(doc, priors, teased)
+    if core < 0:
+        return Selection([False] * len(blocks), 0.0)
+    (lo, hi), confidence = _extent(doc, _chain(doc, core), sums)
+    keep = [False] * len(blocks)
+    for i in range(lo, hi):
+        keep[i] = priors[i] >= KEEP_THRESHOLD
+    return Selection(keep, confidence)
+
+
+def _without_chrome(
+    doc: Doc, priors: list[float], teased: list[float]
+) -> tuple[list[float], _Sums, int]:
+    """Priors with chrome zeroed, after giving back wrappers that were named like chrome.
+
+    A class such as "with-sidebar" can sit on the element that wraps the article.
+    Such a wrapper holds at least as much prose as the best candidate found
+    without it, which real sidebars and ad slots never do. Wrappers are weighed
+    with the plain priors, candidates with the teaser-discounted ones; returns
+    the latter with chrome zeroed, their prefix sums and the core found on them.
+    """
+    elements = doc.elements
+    flagged = [i for i, e in enumerate(elements) if e.chrome and e.b_end > e.b_start]
+    raw = _Sums.of_priors(doc, priors)
+    total = raw.kept_mass[-1]
+    for _ in range(GUARD_ROUNDS):
+        if not flagged:
+            break
+        covered = _cover(doc, flagged, len(priors))
+        masked = [0.0 if c else p for p, c in zip(teased, covered, strict=True)]
+        sums = _Sums.of_priors(doc, masked)
+        core = _core(doc, masked)
+        best = sums.mass(elements[core].b_start, elements[core].b_end) if core >= 0 else 0.0
+        wrapper, wrapper_mass = -1, 0.0
+        for index in flagged:
+            e = elements[index]
+            mass = raw.mass(e.b_start, e.b_end)
+            limit = CHROME_GUARD * best if e.chrome == CHROME_BY_NAME else CHROME_SHARE * total
+            if mass > 0 and mass >= limit and mass > wrapper_mass:
+                wrapper, wrapper_mass = index, mass
+        if wrapper < 0:
+            return masked, sums, core
+        flagged.remove(wrapper)
+    covered = _cover(doc, flagged, len(priors))
+    masked = [0.0 if c else p for p, c in zip(teased, covered, strict=True)]
+    sums = _Sums.of_priors(doc, masked)
+    return masked, sums, _core(doc, masked)
+
+
+def _cover(doc: Doc, indices: list[int], n: int) -> list[bool]:
+    starts = [0] * (n + 1)
+    for index in indices:
+        e = doc.elements[index]
+        starts[e.b_start] += 1
+        starts[e.b_end] -= 1
+    covered = []
+    open_ranges = 0
+    for i in range(n):
+        open_ranges += starts[i]
+        covered.append(open_ranges > 0)
+    return covered
+
+
+@dataclass(slots=True)
+class _Sums:
+    """Prefix sums over blocks, so any element's totals are two lookups."""
+
+    kept_len: list[int]
+    kept_mass: list[float]
+    all_len: list[int]
+    link_len: list[int]
+
+    @classmethod
+    def of_priors(cls, doc: Doc, priors: list[float]) -> _Sums:
+        kept_len, kept_mass, all_len, link_len = [0], [0.0], [0], [0]
+        k_len = a_len = l_len = 0
+        k_mass = 0.0
+        for p, b in zip(priors, doc.blocks, strict=True):
+            if p > 0:
+                n = len(b.text)
+                a_len += n
+                l_len += b.link_chars
+                if p >= KEEP_THRESHOLD:
+                    k_len += n
+                    k_mass += p * n
+            kept_len.append(k_len)
+            kept_mass.append(k_mass)
+            all_len.append(a_len)
+            link_len.append(l_len)
+        return cls(kept_len, kept_mass, all_len, link_len)
+
+    def mass(self, lo: int, hi: int) -> float:
+        return self.kept_mass[hi] - self.kept_mass[lo]
+
+    def size(self, lo: int, hi: int) -> int:
+        return self.kept_len[hi] - self.kept_len[lo]
+
+    def chars(self, lo: int, hi: int) -> int:
+        return self.all_len[hi] - self.all_len[lo]
+
+    def links(self, lo: int, hi: int) -> int:
+        return self.link_len[hi] - self.link_len[lo]
+
+
+def _core(doc: Doc, priors: list[float]) -> int:
+    """The element that most directly holds the most prose (readability-style)."""
+    elements = doc.elements
+    score = [0.0] * len(elements)
+    for p, b in zip(priors, doc.blocks, strict=True):
+        if p < KEEP_THRESHOLD:
+            continue
+        mass = p * len(b.text)
+        index = b.owner
+        for weight in ANCESTOR_WEIGHTS:
+            if index < 0:
+                break
+            score[index] += mass * weight
+            index = elements[index].parent
+    best, best_score = -1, 0.0
+    hinted: list[bool] = []
+    for index, e in enumerate(elements):
+        inside = bool(e.content_hint) or (e.parent >= 0 and hinted[e.parent])
+        hinted.append(inside)
+        value = score[index] * HINT_BOOST if inside else score[index]
+        if value > best_score:
+            best, best_score = index, value
+    return best
+
+
+def _chain(doc: Doc, core: int) -> list[int]:
+    """The core and its ancestors, lifted to the nearest content-hinted ancestor and
+    cut at the first article-body element that is not one of several repeated posts."""
+    elements = doc.elements
+    chain = [core]
+    while elements[chain[-1]].parent >= 0:
+        chain.append(elements[chain[-1]].parent)
+    for k, index in enumerate(chain):
+        if elements[index].content_hint:
+            chain = chain[k:]
+            break
+    for k, index in enumerate(chain):
+        if elements[index].content_hint >= STRONG_HINT and not any(
+            _repeated(doc, c) for c in chain[k : k + REPEAT_LEVELS]
+        ):
+            return chain[: k + 1]
+    return chain
+
+
+def _repeated(doc: Doc, index: int) -> bool:
+    """Whether a sibling has the same tag and first class (one post of many)."""
+    elements = doc.elements
+    e = elements[index]
+    if e.parent < 0:
+        return False
+    parent_depth = elements[e.parent].depth
+    name = _first_class(e.cls)
+    for j in range(e.parent + 1, len(elements)):
+        other = elements[j]
+        if other.depth <= parent_depth:
+            break
+        if (
+            j != index
+            and other.parent == e.parent
+            and other.tag == e.tag
+            and _first_class(other.cls) == name
+        ):
+            return True
+    return False
+
+
+def _first_class(cls: str) -> str:
+    names = cls.split(maxsplit=1)
+    return names[0] if names else ""
+
+
+def _extent(doc: Doc, chain: list[int], sums: _Sums) -> tuple[tuple[int, int], float]:
+    """How far out from the core to go: the chain element maximising expected F1.
+
+    Ring k is the text of chain[k] outside chain[k - 1]; its expected content is
+    its kept prior mass, decayed per ring and penalised when it is more
+    link-heavy than the core. Returns the chosen block range and its expected F1.
+    """
+    elements = doc.elements
+    ring_mass: list[float] = []
+    ring_size: list[int] = []
+    core = elements[chain[0]]
+    core_chars = sums.chars(core.b_start, core.b_end)
+    core_density = sums.links(core.b_start, core.b_end) / core_chars if core_chars else 0.0
+    inner = (core.b_start, core.b_start)
+    for k, index in enumerate(chain):
+        lo, hi = elements[index].b_start, elements[index].b_end
+        chars = sums.chars(lo, hi) - sums.chars(*inner)
+        density = (sums.links(lo, hi) - sums.links(*inner)) / chars if chars else 0.0
+        penalty = (1.0 - max(0.0, density - core_density)) ** RING_LINK_POWER
+        ring_mass.append((sums.mass(lo, hi) - sums.mass(*inner)) * RING_DECAY**k * penalty)
+        ring_size.append(sums.size(lo, hi) - sums.size(*inner))
+        inner = (lo, hi)
+    reference = sum(ring_mass)
+    best, best_f1 = 0, 0.0
+    tp = predicted = 0.0
+    for k in range(len(chain)):
+        tp += ring_mass[k]
+        predicted += ring_size[k]
+        if predicted > 0:
+            f1 = 2 * tp / (predicted + reference)
+            if f1 > best_f1:
+                best, best_f1 = k, f1
+    chosen = elements[chain[best]]
+    return (chosen.b_start, chosen.b_end), best_f1
