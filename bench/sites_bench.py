@@ -41,9 +41,9 @@ import orjson
 from worker.extract import make_extractor
 from worker.extract.text import extract_text_page
 from worker.records import Extracted, Page
-from worker.templates.coldstart import ColdStart, Emission, PageIn
+from worker.templates.coldstart import ColdStart, Emission, PageIn, TemplateStream
 from worker.templates.snapshot import save_snapshot
-from worker.templates.stage import TemplateConfig, TemplateStage, source_lines
+from worker.templates.stage import page_input, source_lines
 from worker.templates.state import Limits, SiteTemplates
 
 WORD_RE = re.compile(r"\w+")
@@ -77,6 +77,7 @@ class Scored:
     revisions: int = 0
     latency: list[float] = field(default_factory=list)  # records from arrival to first output
     bytes_per_site: float = 0.0
+    bytes_per_page: float = 0.0  # state bytes per page held in the windows
     snapshot_bytes_per_site: float = 0.0
     peak_revisable_bytes: int = 0
     micros_per_page: float = 0.0
@@ -198,7 +199,7 @@ def f1(text: str, truth: Counter[str]) -> float:
 # --- variants ------------------------------------------------------------------------------
 
 
-def stage_for(variant: str, args: argparse.Namespace, window: int) -> TemplateStage:
+def stream_for(variant: str, args: argparse.Namespace, window: int) -> TemplateStream:
     policy = {"hold": "hold", "republish": "republish"}.get(variant, "publish")
     cold = ColdStart(
         policy=policy,  # type: ignore[arg-type]
@@ -208,7 +209,7 @@ def stage_for(variant: str, args: argparse.Namespace, window: int) -> TemplateSt
         min_change=args.min_change,
     )
     limits = Limits(min_pages=args.min_pages, window_pages=window)
-    return TemplateStage(TemplateConfig(limits=limits, cold=cold))
+    return TemplateStream(SiteTemplates(limits), cold)
 
 
 def run_variant(
@@ -218,11 +219,11 @@ def run_variant(
         scores = [f1(p.forms[form].text, p.truth) for p in pages]
         return Scored(mean(scores), mean(scores))
     window = len(pages) if variant == "oracle" else args.window
-    stage = stage_for(variant, args, window)
-    inputs = [page_input(stage, p, form) for p in pages]
+    stream = stream_for(variant, args, window)
+    inputs = [bench_input(p, form) for p in pages]
     if variant == "oracle":
         for page_in in inputs:
-            stage.stream.observe(page_in, 0.0)
+            stream.observe(page_in, 0.0)
     first: dict[str, str] = {}
     final: dict[str, str] = {}
     arrived_at: dict[str, int] = {}
@@ -232,33 +233,36 @@ def run_variant(
     for position, page_in in enumerate(inputs):
         if variant == "lookahead" and position % args.batch == 0:
             for ahead in inputs[position : position + args.batch]:
-                stage.stream.observe(ahead, float(position))
+                stream.observe(ahead, float(position))
         arrived_at[page_in.page_id] = position
-        emitted = stage.stream.push(page_in, float(position))
+        emitted = stream.push(page_in, float(position))
         record(emitted, first, final, arrived_at, latency, position)
         revisions += sum(1 for e in emitted if e.revision > 0)
-        peak = max(peak, stage.stream.revisable_bytes())
-    record(stage.stream.flush(), first, final, arrived_at, latency, len(inputs))
+        peak = max(peak, stream.revisable_bytes())
+    record(stream.flush(), first, final, arrived_at, latency, len(inputs))
     elapsed = time.perf_counter() - started
-    sites = len(stage.templates)
+    sites = len(stream.templates)
+    state_bytes = stream.templates.total_bytes()
+    held = sum(len(state.pages) for _, state in stream.templates)
     return Scored(
         final=mean(f1(final[p.uid], p.truth) for p in pages),
         first=mean(f1(first[p.uid], p.truth) for p in pages),
         revisions=revisions,
         latency=latency,
-        bytes_per_site=stage.templates.total_bytes() / max(sites, 1),
-        snapshot_bytes_per_site=snapshot_size(stage.templates) / max(sites, 1),
+        bytes_per_site=state_bytes / max(sites, 1),
+        bytes_per_page=state_bytes / max(held, 1),
+        snapshot_bytes_per_site=snapshot_size(stream.templates) / max(sites, 1),
         peak_revisable_bytes=peak,
         micros_per_page=1e6 * elapsed / max(len(inputs), 1),
     )
 
 
-def page_input(stage: TemplateStage, page: BenchPage, form: str) -> PageIn:
+def bench_input(page: BenchPage, form: str) -> PageIn:
+    """The same candidate lines the worker builds (``page_input``) from a cached extraction."""
     ex = page.forms[form]
     body_kind = "html" if ex.lines is None else "text"
     as_page = Page(url=page.url, body="", body_kind=body_kind, input_format="json")
-    extracted = Extracted(text=ex.text, title=ex.title)
-    return stage.page_in(as_page, extracted, page.uid, ex.lines)
+    return page_input(as_page, Extracted(text=ex.text, title=ex.title), page.uid, ex.lines)
 
 
 def record(
@@ -301,7 +305,8 @@ def report_rows(
             f"{s.first:.4f} | {1000 * s.revisions / n:.0f} | "
             f"{len(delayed) / max(len(s.latency), 1):.1%} | {mean(s.latency or [0]):.0f} | "
             f"{percentile(s.latency, 0.95):.0f} ({percentile(s.latency, 0.95) / rate:.0f} s) | "
-            f"{s.bytes_per_site / 1024:.1f} | {s.snapshot_bytes_per_site / 1024:.1f} | "
+            f"{s.bytes_per_site / 1024:.1f} | {s.bytes_per_page:.0f} | "
+            f"{s.snapshot_bytes_per_site / 1024:.1f} | "
             f"{s.peak_revisable_bytes / 2**20:.1f} | {s.micros_per_page:.0f} |"
         )
     return rows
@@ -309,8 +314,9 @@ def report_rows(
 
 HEADER = (
     "| stream | form | variant | F1 final | vs none | F1 first | revisions/1k | delayed | "
-    "mean delay (records) | p95 delay | KiB/site | snapshot KiB/site | revisable MiB | us/page |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "mean delay (records) | p95 delay | KiB/site | B/page kept | snapshot KiB/site | "
+    "revisable MiB | us/page |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 

@@ -151,3 +151,17 @@ def test_a_page_is_never_emptied_by_its_template() -> None:
     ts = TemplateStream(SiteTemplates(Limits(min_pages=3)), ColdStart(policy="publish"))
     out = [ts.push(PageIn("m.example", f"copy{k}", [*HEADER, *body]), now=k) for k in range(3)]
     assert "\n".join(body) in out[-1][0].text
+
+
+def test_a_replayed_page_replaces_its_earlier_copy() -> None:
+    pages = site_pages(12, 3)
+    ts = stream("republish")
+    run(ts, pages[:2])
+    again = ts.push(pages[1], now=2)  # a record processed again after a crash
+    assert [e.page_id for e in again] == [pages[1].page_id]
+    out = ts.push(pages[2], now=3)
+    assert sorted(e.page_id for e in out) == sorted(p.page_id for p in pages[:3])
+    held = stream("hold", hold_pages=3)
+    held.push(pages[0], now=0)
+    held.push(pages[0], now=1)
+    assert held.held_pages() == 1

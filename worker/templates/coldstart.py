@@ -41,7 +41,7 @@ class ColdStart:
     policy: Policy = "republish"
     hold_pages: int = 3  # hold: a new site's pages wait until it has this many
     hold_for: float = 600.0  # hold: ... or until ``now`` moved on this much (seconds, records)
-    settle_pages: int = 8  # republish: pages arriving while the site has fewer are revisable
+    settle_pages: int = 4  # republish: pages arriving while the site has fewer are revisable
     min_change: float = 0.02  # republish: share of a page's words that must change
     max_pending_bytes: int = 64 << 20  # revisable pages' lines kept, all sites together
 
@@ -88,7 +88,7 @@ class _Pending:
     page_id: str
     separator: str
     context: Any
-    blob: str  # the candidate lines joined by "\n"
+    blob: bytes  # the candidate lines joined by "\n", UTF-8 (a str may take 4 bytes a char)
     prints: np.ndarray
     headline: np.ndarray  # bool per line
     fallback: np.ndarray | None  # bool per line
@@ -98,7 +98,7 @@ class _Pending:
 
     @property
     def lines(self) -> list[str]:
-        return self.blob.split("\n") if self.blob else []
+        return self.blob.decode("utf-8", "surrogatepass").split("\n") if self.blob else []
 
     def nbytes(self) -> int:
         flags = self.headline.nbytes + (0 if self.fallback is None else self.fallback.nbytes)
@@ -122,11 +122,13 @@ class TemplateStream:
         self._revisable_bytes = 0
 
     def push(self, page: PageIn, now: float) -> list[Emission]:
-        """Observe ``page`` and return what to publish now, in order."""
+        """Observe ``page`` and return what to publish now, in order. A page pushed again (a
+        replayed record) replaces its earlier copy here too."""
         item = self._observe(page, now)
         out = self.release_due(now)
         seen = self.templates.pages_seen(page.site)
         pending = self._site(page.site)
+        self._forget_page(pending, page.page_id)
         if self.cold.holds and seen < self.cold.hold_pages:
             pending.held.append(item)
             self._held.append(item)
@@ -171,7 +173,7 @@ class TemplateStream:
             page.page_id,
             page.separator,
             page.context,
-            "\n".join(x.replace("\n", " ") for x in page.lines),
+            "\n".join(x.replace("\n", " ") for x in page.lines).encode("utf-8", "surrogatepass"),
             prints,
             np.array(headline_mask(normals, page.title, page.url), dtype=bool),
             None if page.fallback is None else np.array(page.fallback, dtype=bool),
@@ -191,6 +193,15 @@ class TemplateStream:
         out = [self._publish(p) for p in ready]
         self._track(site, pending, ready)
         return out
+
+    def _forget_page(self, pending: _SitePending, page_id: str) -> None:
+        if any(p.page_id == page_id for p in pending.held):
+            pending.held = [p for p in pending.held if p.page_id != page_id]
+            self._held = deque(p for p in self._held if p.page_id != page_id)
+        gone = [p for p in pending.revisable if p.page_id == page_id]
+        if gone:
+            pending.revisable = [p for p in pending.revisable if p.page_id != page_id]
+            self._revisable_bytes -= sum(p.nbytes() for p in gone)
 
     def _take_held(self, pending: _SitePending) -> list[_Pending]:
         held, pending.held = pending.held, []

@@ -17,7 +17,11 @@ import xxhash
 _WORD = re.compile(r"\w+")
 _DIGITS = re.compile(r"\d+")
 _SLUG_SPLIT = re.compile(r"[^0-9a-z]+")
-NO_FINGERPRINT = 0  # lines without a word; xxh64 of a non-empty string is 0 with odds 2**-64
+# 32 bits are plenty within one site: a content line is taken for template only if it collides
+# with one of the site's few hundred template lines, odds about 1e-7 per line; and they halve
+# the state. A non-empty line hashing to 0 (odds 2**-32) is merely never template.
+FINGERPRINT = np.uint32
+NO_FINGERPRINT = 0  # lines without a word
 
 # A headline and a line are the same heading when one holds the other and the shorter has at
 # least this share of the longer's words ("Title | Site" against "Title").
@@ -31,12 +35,12 @@ def normalise(line: str) -> str:
 
 
 def fingerprint(normal: str) -> int:
-    return xxhash.xxh64_intdigest(normal.encode()) if normal else NO_FINGERPRINT
+    return xxhash.xxh32_intdigest(normal.encode()) if normal else NO_FINGERPRINT
 
 
 def fingerprints(normals: Sequence[str]) -> np.ndarray:
-    """One uint64 per ``normalise``d line, in order (``NO_FINGERPRINT`` for no word)."""
-    return np.fromiter((fingerprint(x) for x in normals), np.uint64, len(normals))
+    """One fingerprint per ``normalise``d line, in order (``NO_FINGERPRINT``: no word)."""
+    return np.fromiter((fingerprint(x) for x in normals), FINGERPRINT, len(normals))
 
 
 def page_set(prints: np.ndarray) -> np.ndarray:
@@ -58,24 +62,28 @@ def headline_mask(normals: Sequence[str], title: str | None, url: str | None) ->
     slug = frozenset(_url_slug_words(url))
     if not heading and not slug:
         return [False] * len(normals)
-    return [_same_heading(x, heading) or _matches_slug(x, slug) for x in normals]
+    size = _word_count(heading)
+    return [
+        _same_heading(x, n, heading, size) or _matches_slug(x, n, slug)
+        for x, n in ((x, _word_count(x)) for x in normals)
+    ]
 
 
-def _same_heading(line: str, heading: str) -> bool:
+def _same_heading(line: str, words: int, heading: str, heading_words: int) -> bool:
     """One holds the other, word for word, and the shorter has most of the longer's words."""
-    if not line or not heading:
+    if not words or not heading_words:
         return False
-    short, long_ = sorted((line, heading), key=_word_count)
-    if _word_count(short) < HEADLINE_COVER * _word_count(long_):
+    if min(words, heading_words) < HEADLINE_COVER * max(words, heading_words):
         return False
+    short, long_ = (line, heading) if words <= heading_words else (heading, line)
     return f" {short} " in f" {long_} "
 
 
-def _matches_slug(line: str, slug: frozenset[str]) -> bool:
-    if not slug or _word_count(line) < SLUG_MIN_WORDS:
+def _matches_slug(line: str, words: int, slug: frozenset[str]) -> bool:
+    # a line with more words than the slug could cover is not it (repeated words aside)
+    if words < SLUG_MIN_WORDS or SLUG_COVER * words > len(slug):
         return False
-    words = line.split()
-    return sum(w in slug for w in words) >= SLUG_COVER * len(words)
+    return sum(w in slug for w in line.split()) >= SLUG_COVER * words
 
 
 def _word_count(normal: str) -> int:

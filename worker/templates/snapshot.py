@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 import orjson
 
+from worker.templates.lines import FINGERPRINT
 from worker.templates.state import SiteState, SiteTemplates
 
-FORMAT = "site-templates/1"
+FORMAT = "site-templates/2"  # 2: 32-bit line fingerprints
 
 
 def save_snapshot(templates: SiteTemplates, path: str | os.PathLike[str]) -> int:
@@ -39,7 +40,7 @@ def save_snapshot(templates: SiteTemplates, path: str | os.PathLike[str]) -> int
         "header": np.frombuffer(header, dtype=np.uint8),
         "keys": np.array(keys, dtype=np.uint64),
         "lengths": np.array(lengths, dtype=np.int64),
-        "prints": np.concatenate(prints) if prints else np.empty(0, dtype=np.uint64),
+        "prints": np.concatenate(prints) if prints else np.empty(0, dtype=FINGERPRINT),
     }
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)

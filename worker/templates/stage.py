@@ -30,6 +30,9 @@ from worker.templates.snapshot import load_snapshot, save_snapshot
 from worker.templates.state import Limits, SiteTemplates
 
 TEXT_SEPARATOR = "\n\n"  # the line cleaner's paragraph separator
+# A text page's own lines cross from the extraction pool; past this size only its extracted
+# text does (the template then cleans what the line cleaner kept).
+MAX_SOURCE_CHARS = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +55,8 @@ class Slot:
 class Revision:
     page_id: str
     text: str
-    revision: int
+    boilerplate_ratio: float | None
+    revision: int  # 1 for the first re-publication of the page, 2 for the next ...
     published: Any  # what the pipeline put in the page's ``Slot``
 
 
@@ -66,34 +70,23 @@ class Cleaned:
     slot: Slot
 
     def keep(self, published: Any) -> None:
-        """Remember what was published for this page (e.g. its topic and record)."""
+        """Remember what was published for this page (e.g. its topic and record), so a later
+        revision can be built from it; a page never kept is never revised."""
         self.slot.published = published
 
 
 class TemplateStage:
+    """Site templates for the worker: one per consuming process, fed in offset order."""
+
     def __init__(self, config: TemplateConfig | None = None) -> None:
         self.config = config or TemplateConfig()
+        if self.config.cold.holds:
+            raise ValueError("the worker publishes every page at once: policy must not hold")
         self.templates = SiteTemplates(self.config.limits)
         self.stream = TemplateStream(self.templates, self.config.cold)
-        self._last_save = time.monotonic()
+        self._last_save = time.time()
         if self.config.snapshot_path:
             load_snapshot(self.templates, self.config.snapshot_path)
-
-    def page_in(
-        self, page: Page, extracted: Extracted, page_id: str, lines: list[str] | None
-    ) -> PageIn:
-        """The candidate lines of one page (``lines``: its ``source_lines``, if any)."""
-        url = page.final_url or page.url
-        site = site_key(url, self.config.site_by)
-        kept, separator = split_text(extracted.text)
-        if lines is None:
-            return PageIn(site, page_id, kept, separator, extracted.title, url, Slot())
-        chosen = {x.strip() for x in kept}
-        candidates = [x.strip() for x in lines if x.strip()]
-        fallback = [x in chosen for x in candidates]
-        return PageIn(
-            site, page_id, candidates, TEXT_SEPARATOR, extracted.title, url, Slot(), fallback
-        )
 
     def clean(
         self,
@@ -103,47 +96,80 @@ class TemplateStage:
         lines: list[str] | None = None,
         now: float | None = None,
     ) -> Cleaned:
-        """Learn from this page and clean it; never holds it back (see ``ColdStart.policy``)."""
-        item = self.page_in(page, extracted, page_id, lines)
+        """Learn from this page and clean it (``lines``: its ``source_lines``)."""
+        item = page_input(page, extracted, page_id, lines, self.config.site_by)
         emissions = self.stream.push(item, time.time() if now is None else now)
-        mine = next(e for e in emissions if e.page_id == page_id and e.context is item.context)
+        mine = next(e for e in emissions if e.context is item.context)
         revisions = [
-            Revision(e.page_id, e.text, e.revision, e.context.published)
+            Revision(e.page_id, e.text, boilerplate_ratio(e), e.revision, e.context.published)
             for e in emissions
-            if e is not mine and e.revision > 0 and e.context.published is not None
+            if e is not mine and e.context.published is not None
         ]
         return Cleaned(mine.text, boilerplate_ratio(mine), revisions, item.context)
 
     def lookahead(
         self, pages: list[tuple[Page, Extracted, str, list[str] | None]], now: float | None = None
     ) -> None:
-        """Observe a batch's pages before cleaning any: a site's pages in the same batch then
-        help each other, at no cost in latency. Observing a page twice counts it once."""
+        """Learn from a batch's pages before cleaning any of them: a site's pages in one batch
+        then help each other at no cost in latency (a page observed twice counts once)."""
         at = time.time() if now is None else now
         for page, extracted, page_id, lines in pages:
-            self.stream.observe(self.page_in(page, extracted, page_id, lines), at)
+            self.stream.observe(
+                page_input(page, extracted, page_id, lines, self.config.site_by), at
+            )
 
     def maybe_save(self, now: float | None = None) -> bool:
-        """Snapshot if one is configured and ``snapshot_every_s`` passed; call after commits."""
-        at = time.monotonic() if now is None else now
+        """Snapshot when one is configured and ``snapshot_every_s`` passed (call after a commit)."""
+        at = time.time() if now is None else now
         if not self.config.snapshot_path or at - self._last_save < self.config.snapshot_every_s:
             return False
-        self.save()
-        self._last_save = at
+        self.save(at)
         return True
 
-    def save(self) -> None:
+    def save(self, now: float | None = None) -> None:
+        """Drop idle sites, then snapshot (if configured); call on shutdown too."""
+        at = time.time() if now is None else now
+        self.templates.expire(at)
         if self.config.snapshot_path:
-            self.templates.expire(time.time())
             save_snapshot(self.templates, self.config.snapshot_path)
+        self._last_save = at
+
+    def stats(self) -> dict[str, int]:
+        """Sizes for gauges or logs (walks every site: call it as often as ``save``)."""
+        return {
+            "sites": len(self.templates),
+            "state_bytes": self.templates.total_bytes(),
+            "revisable_bytes": self.stream.revisable_bytes(),
+        }
+
+
+def page_input(
+    page: Page, extracted: Extracted, page_id: str, lines: list[str] | None, by: SiteBy = "host"
+) -> PageIn:
+    """The candidate lines of one page: its extracted text's, or (``lines`` given) its own
+    lines, with the line cleaner's choice as the fallback."""
+    url = page.final_url or page.url
+    site = site_key(url, by)
+    kept, separator = split_text(extracted.text)
+    if lines is None:
+        return PageIn(site, page_id, kept, separator, extracted.title, url, Slot())
+    chosen = {x.strip() for x in kept}
+    candidates = [x.strip() for x in lines if x.strip()]
+    fallback = [x in chosen for x in candidates]
+    return PageIn(site, page_id, candidates, TEXT_SEPARATOR, extracted.title, url, Slot(), fallback)
 
 
 def source_lines(page: Page) -> list[str] | None:
-    """A text page's own lines, taken before its body is dropped (``None`` for HTML)."""
-    return page.body.splitlines() if page.body_kind == "text" else None
+    """A text page's own lines, taken before its body is dropped (``None`` for HTML and for
+    huge text pages)."""
+    if page.body_kind != "text" or len(page.body) > MAX_SOURCE_CHARS:
+        return None
+    return page.body.splitlines()
 
 
 def boilerplate_ratio(emission: Emission) -> float | None:
+    """Share of the candidate text dropped: for a text page the whole page's (as the line
+    cleaner reports it), for HTML what the template took from the extracted text."""
     total = emission.total_chars
     return round(1 - emission.kept_chars / total, 4) if total else None
 

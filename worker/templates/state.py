@@ -28,9 +28,9 @@ from worker.templates.lines import page_set
 @dataclass(frozen=True, slots=True)
 class Limits:
     min_pages: int = 3  # distinct pages a line must be on to count as template
-    window_pages: int = 64  # most recent pages of evidence kept per site
+    window_pages: int = 32  # most recent pages of evidence kept per site
     max_lines_per_page: int = 2048  # distinct fingerprints kept per page (huge pages)
-    max_sites: int = 20_000  # least recently seen sites are evicted beyond this
+    max_sites: int = 10_000  # least recently seen sites are evicted beyond this
     ttl_s: float = 14 * 86400.0  # sites idle longer than this are dropped by ``expire``
 
 
