@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from worker.extract.fast.dom import Doc
 from worker.extract.fast.scoring import Selection
-from worker.extract.fast.selectors import LIST_ITEM_TAGS
+from worker.extract.fast.selectors import HEADING_TAGS, LIST_ITEM_TAGS
 
 # In a selection whose text is at most this share links (prose), a line that is at
 # least LINK_LINE_DENSITY links points elsewhere ("related", "don't miss") and goes.
@@ -12,12 +12,15 @@ LINK_PROSE_MAX = 0.2
 LINK_LINE_DENSITY = 0.7
 # Lines shorter than this may repeat ("Step 1", "1 cup rice").
 REPEAT_MIN_CHARS = 20
+# Above this share of headings among the kept blocks, the page is a list of headed items.
+TRAILING_HEADINGS_MAX_SHARE = 0.25
 
 
 def render(doc: Doc, selection: Selection) -> str:
     keep = list(selection.keep)
     drop_link_lines(doc, keep)
     drop_repeats(doc, keep)
+    drop_trailing_headings(doc, keep)
     lines: list[str] = []
     for block, kept in zip(doc.blocks, keep, strict=True):
         if kept:
@@ -51,3 +54,17 @@ def drop_repeats(doc: Doc, keep: list[bool]) -> None:
             container = elements[block.owner].parent
             if seen.setdefault(block.text, container) != container:
                 keep[i] = False
+
+
+def drop_trailing_headings(doc: Doc, keep: list[bool]) -> None:
+    """A heading with nothing kept after it introduced what was removed ("Related reads",
+    "Ready for more?"): it goes too. Not on pages made of headings (cards, listings),
+    where the last heading is an item of its own."""
+    kept = [i for i, k in enumerate(keep) if k]
+    headings = sum(1 for i in kept if doc.blocks[i].kind in HEADING_TAGS)
+    if headings > TRAILING_HEADINGS_MAX_SHARE * len(kept):
+        return
+    for i in reversed(kept):
+        if doc.blocks[i].kind not in HEADING_TAGS:
+            return
+        keep[i] = False

@@ -15,6 +15,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from worker.extract.fast.selectors import (
     ARTICLE_BODY_RE,
     ARTICLE_ITEMPROPS,
+    CAPTION_NAME_RE,
     CELL_TAGS,
     CHROME_ROLES,
     CHROME_TAGS,
@@ -81,8 +82,9 @@ class Doc:
     blocks: list[Block] = field(default_factory=list)
 
 
-def parse(html: str) -> Doc:
-    tree = LexborHTMLParser(html)
+def parse(html: str | LexborHTMLParser) -> Doc:
+    """Walks a page, or a parse of it that callers read first (the walk changes it)."""
+    tree = html if isinstance(html, LexborHTMLParser) else LexborHTMLParser(html)
     title = _title(tree)
     tree.strip_tags([*INVISIBLE_TAGS, *REMOVED_CHROME_TAGS])
     doc = Doc(title=title)
@@ -105,8 +107,9 @@ def _title(tree: LexborHTMLParser) -> str | None:
     return None
 
 
-def classify(tag: str, attrs: dict[str, str | None]) -> tuple[int, int]:
-    """(chrome kind, content hint) of an element; memoised, as sites repeat their markup.
+def classify(tag: str, attrs: dict[str, str | None]) -> tuple[int, int, bool]:
+    """(chrome kind, content hint, is a caption) of an element; memoised, as sites repeat
+    their markup.
 
     Only ``display: none`` counts as hidden: the ``hidden`` attribute and
     aria-hidden mostly sit on tabs and expandable panels that readers open, and
@@ -114,7 +117,7 @@ def classify(tag: str, attrs: dict[str, str | None]) -> tuple[int, int]:
     """
     style = attrs.get("style")
     if style and "none" in style and HIDDEN_STYLE_RE.search(style):
-        return CHROME_BY_NAME, NO_HINT
+        return CHROME_BY_NAME, NO_HINT, False
     key = (tag, attrs.get("class"), attrs.get("id"), attrs.get("role"), attrs.get("itemprop"))
     found = _CLASSIFIED.get(key)
     if found is None:
@@ -126,11 +129,15 @@ def classify(tag: str, attrs: dict[str, str | None]) -> tuple[int, int]:
         chrome = chrome_kind(tag, names, role)
         if hint and chrome == CHROME_BY_NAME:
             chrome = NOT_CHROME
-        found = _CLASSIFIED[key] = (chrome, hint)
+        caption = tag == "figcaption" or (
+            not hint and bool(names) and CAPTION_NAME_RE.search(names) is not None
+        )
+        found = _CLASSIFIED[key] = (chrome, hint, caption)
     return found
 
 
-_CLASSIFIED: dict[tuple[str, str | None, str | None, str | None, str | None], tuple[int, int]] = {}
+_Key = tuple[str, str | None, str | None, str | None, str | None]
+_CLASSIFIED: dict[_Key, tuple[int, int, bool]] = {}
 _CLASSIFIED_LIMIT = 50_000
 
 
@@ -255,7 +262,7 @@ def _walk(root: LexborNode, doc: Doc) -> None:
                 pass  # comments, doctype, and elements without any content
             else:
                 attrs = child.attributes
-                chrome, hint = classify(tag, attrs)
+                chrome, hint, caption = classify(tag, attrs)
                 if tag in INLINE_TAGS and not chrome:
                     first = child.child
                     if first is None:
@@ -293,7 +300,11 @@ def _walk(root: LexborNode, doc: Doc) -> None:
                         cls=attrs.get("class") or "",
                     )
                     elements.append(element)
-                    child_kind = kind if tag in INLINE_TAGS else tag
+                    # a caption's inner blocks stay captions
+                    if caption or kind == "figcaption":
+                        child_kind = "figcaption"
+                    else:
+                        child_kind = kind if tag in INLINE_TAGS else tag
                     child_pre = pre or tag == "pre"
                     if depth < MAX_DEPTH:
                         visit(child, index, child_kind, depth + 1, link or tag == "a", child_pre)

@@ -46,10 +46,10 @@ LETTER_RE = re.compile(r"[^\W\d_]")
 
 def is_boilerplate_line(lower: str) -> bool:
     """Page furniture such as "Share this", "Read more", "12 comments" (lower-cased line)."""
-    line = lower.rstrip(" :.!…")
+    line = lower.rstrip(" :.!?…")
     if line in BOILERPLATE_LINES:
         return True
-    head = line.split(" ", 1)[0]
+    head = line.split(" ", 1)[0].rstrip(":")
     if (head in BOILERPLATE_HEADS or head[:1] in "0123456789[<©hwj") and (
         BOILERPLATE_LINE_RE.match(line) is not None
     ):

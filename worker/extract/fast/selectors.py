@@ -140,6 +140,13 @@ TAXONOMY_TOKEN_RE = re.compile(
     r"^(?:tag|tags|category|categories|type|status|format|has|topic|section)-"
 )
 COMMENTS_TOKEN_RE = re.compile(r"comment|disqus|respond")
+# Class or id naming an image's caption or credit ("wp-caption-text", "imageEmbedCaption",
+# "photo-credit"): everything inside reads as a caption, as inside <figcaption>. A bare
+# "caption" is not enough: design systems use it for small type and card labels.
+CAPTION_NAME_RE = re.compile(
+    r"(?:image|img|photo|picture|media|figure|embed|video|gallery|wp)[-_]?[a-z]*?[-_]?"
+    r"(?:caption|credit)|caption[-_]?text"
+)
 
 HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none", re.IGNORECASE)
 
@@ -222,6 +229,115 @@ BOILERPLATE_LINES: frozenset[str] = frozenset(
         "close",
         "menu",
         "search",
+        # account, contact and legal links
+        "home",
+        "about",
+        "about us",
+        "about the author",
+        "contact",
+        "contact us",
+        "get in touch",
+        "let's connect",
+        "log in",
+        "login",
+        "sign in",
+        "sign up",
+        "sign up now",
+        "register",
+        "register now",
+        "subscribe",
+        "subscribe now",
+        "submit",
+        "donate",
+        "donate today",
+        "terms of service",
+        "terms of use",
+        "terms & conditions",
+        "terms and conditions",
+        "privacy policy",
+        "cookie policy",
+        "copyright",
+        # calls to action
+        "learn more",
+        "tell me more",
+        "get started",
+        "get started today",
+        "get started for free",
+        "request a quote",
+        "request a demo",
+        "book now",
+        "open app",
+        "play video",
+        "pin this for later",
+        # shop furniture
+        "add to cart",
+        "add to bag",
+        "add to basket",
+        "add to wish list",
+        "add to wishlist",
+        "quick shop",
+        "quick view",
+        "notify me",
+        "out of stock",
+        "in stock",
+        "sold out",
+        "free shipping",
+        "leave a review",
+        "customer reviews",
+        "write a review",
+        "sort by",
+        "results per page",
+        # onward links and their headings
+        "related products",
+        "related items",
+        "related searches",
+        "trending searches",
+        "related reads",
+        "popular posts",
+        "recent posts",
+        "recommended stories",
+        "recommended for you",
+        "more to explore",
+        "what others are reading",
+        "previous article",
+        "next article",
+        "previous post",
+        "next post",
+        "table of contents",
+        "page tools",
+        # reader reactions and forum furniture
+        "discussion about this post",
+        "join the conversation",
+        "like this",
+        "like loading",
+        "was this helpful",
+        "was this page helpful",
+        "upvote",
+        "reply",
+        "report",
+        "joined",
+        "join date",
+        "messages",
+        "reaction score",
+        "new member",
+        "original poster",
+        "comments (+)",
+        "shop now",
+        "get it",
+        "more",
+        # photo credits standing alone
+        "image copyright",
+        "image source",
+        "getty images",
+        "associated press",
+        "file photo",
+        # the same furniture in other languages (WordPress and CMS strings)
+        "iklan",
+        "terkait",
+        "sukai ini",
+        "suka memuat",
+        "関連記事",
+        "スポンサードリンク",
     }
 )
 BOILERPLATE_HEADS: frozenset[str] = frozenset(
@@ -229,6 +345,7 @@ BOILERPLATE_HEADS: frozenset[str] = frozenset(
         "share",
         "read",
         "see",
+        "shop",
         "show",
         "watch",
         "find",
@@ -242,15 +359,40 @@ BOILERPLATE_HEADS: frozenset[str] = frozenset(
         "all",
         "copyright",
         "tell",
+        "showing",
+        "related",
+        "view",
+        "select",
+        "sort",
+        "log",
+        "page",
+        "posts",
+        "threads",
+        "messages",
+        "joined",
+        "join",
+        "reaction",
+        "points",
+        "likes",
     }
 )
 BOILERPLATE_LINE_RE = re.compile(
     r"""
     (?:
-        share\ on\ \w+|\d+\ ?(?:shares?|comments?|likes?|views?|replies)|
-        (?:read|see|show|watch|find)\ more\b.*|more\ (?:stories|articles|from\ \w+)|
+        share\ on\ \w+|
+        [\d,.]+\ ?(?:shares?|comments?|likes?|views?|replies|results|items|reviews)|
+        [\d,.]+\ ?(?:customer\ )?ratings|
+        (?:showing|page)\ \d+\ (?:of|-)\ [\d,]+(?:\ results)?|
+        (?:posts|threads|messages|joined|join\ date|reaction\ score|points|likes)
+            \ ?:\ ?[\w,.\ ]{1,20}|
+        (?:read|see|show|watch|find)\ more\b.*|
+        (?:see|view|shop)\ (?:all|on|options)\b.*|sort\ options|
+        select\ (?:a|an|your|up\ to)\b.{0,30}|
+        share\ (?:this|your|article|story|post)\b.{0,30}|
+        more\ (?:\w+\ ){0,3}?(?:stories|articles|from\ \w+)|
+        related\ (?:coverage|stories|articles|posts|content|links|reading|news)\b.*|
         you\ (?:may|might)\ (?:also\ )?(?:like|enjoy).*|don'?t\ miss.*|
-        (?:sign\ up|subscribe|follow\ us)\b.*|
+        (?:sign\ up|sign\ in|log\ in|subscribe|follow\ us)\b.*|
         (?:all\ rights\ reserved|copyright|©).*|tell\ us\ what\ you\ think.*|
         https?://\S+|www\.\S+|\[?javascript[^\]]*\]?|<[a-z!][^>]*>|\[\w+[^\]]*\].*\[/\w+\]
     )$
@@ -273,6 +415,7 @@ PROMO_KEYWORDS: tuple[str, ...] = (
     "notification",
     "affiliate",
     "reserved",
+    "©",
     "follow",
     "join",
 )
@@ -281,7 +424,8 @@ PROMO_RE = re.compile(
     r"sign up (?:for|to)|subscribe to our|newsletter|in your inbox|"
     r"delivered (?:to your|every|weekday)|turn on notifications|"
     r"affiliate (?:links?|commission)|all rights reserved|"
-    r"follow (?:us|him|her|me) (?:on|at|@)|join (?:us|our) (?:on|at))\b"
+    r"follow (?:us|him|her|me) (?:on|at|@)|join (?:us|our) (?:on|at))\b|"
+    r"(?:©|\(c\)|\bcopyright) ?(?:19|20)\d\d"
 )
 PROMO_MAX_CHARS = 300
 
