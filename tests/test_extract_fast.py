@@ -285,6 +285,15 @@ def test_chrome_words_match_whole_class_segments(names: str, chrome: bool) -> No
         ("By Ann Example", True),
         ("Photo: Harbour Gazette", True),
         ("Sign up for our weekly newsletter to get the best stories.", True),
+        ("Posts: 1,077", True),
+        ("Join Date: Aug 2008", True),
+        ("Showing 24 of 291 results", True),
+        ("Was this helpful?", True),
+        ("See all products", True),
+        ("The contents of this site are ©2019 Harbour Gazette Ltd.", True),
+        ("Related coverage from the harbour desk:", True),
+        ("Posts on the quay were repainted in the spring by volunteers.", False),
+        ("See you at the harbour festival, the mayor told the crowd.", False),
         ("The council met on May 5 to discuss the pilings.", False),
         ("By the time the ferry arrived, the tide had turned and the quay was empty.", False),
         ("Share prices fell sharply after the announcement on the harbour works.", False),
@@ -296,3 +305,38 @@ def test_line_priors_separate_furniture_from_prose(line: str, low: bool) -> None
     from worker.extract.fast.scoring import KEEP_THRESHOLD
 
     assert (block_prior(Block(line, "p", 0, 0, 0)) < KEEP_THRESHOLD) is low
+
+
+def test_captions_marked_by_class_are_dropped() -> None:
+    figure = (
+        '<div class="image-embed"><img src="x.jpg">'
+        '<div class="InlineImage-imageEmbedCaption"><span>Fishermen mend their nets on the '
+        "northern side of the old landing, where the pilings have softened.</span></div></div>"
+    )
+    wp = '<p class="wp-caption-text">The ferry landing seen from the harbour wall at dawn.</p>'
+    result = extract_fast(page(article(figure, wp)), None)
+    assert PARAGRAPHS[2] in result.text
+    assert "Fishermen mend" not in result.text
+    assert "harbour wall at dawn" not in result.text
+
+
+def test_caption_text_class_alone_is_not_a_caption() -> None:
+    """Design systems use "caption" for small type: a card's text is not a photo caption."""
+    body = "".join(f'<p class="caption-m">{p}</p>' for p in PARAGRAPHS)
+    result = extract_fast(page(f"<main>{body}</main>"), None)
+    for paragraph in PARAGRAPHS:
+        assert paragraph in result.text
+
+
+def test_heading_left_without_its_section_is_dropped() -> None:
+    onward = (
+        "<h2>Ready for more?</h2><ul>"
+        '<li><a href="/a">Lighthouse keeper retires after forty years of service</a></li>'
+        '<li><a href="/b">New bakery opens on Quay Street with a queue at the door</a></li></ul>'
+    )
+    result = extract_fast(
+        page(article("<h2>What happens next</h2>", f"<p>{PARAGRAPHS[0]}</p>", onward)), None
+    )
+    assert "What happens next" in result.text
+    assert "Ready for more" not in result.text
+    assert "Lighthouse keeper" not in result.text

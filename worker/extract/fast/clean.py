@@ -61,10 +61,12 @@ def drop_trailing_headings(doc: Doc, keep: list[bool]) -> None:
     "Ready for more?"): it goes too. Not on pages made of headings (cards, listings),
     where the last heading is an item of its own."""
     kept = [i for i, k in enumerate(keep) if k]
-    headings = sum(1 for i in kept if doc.blocks[i].kind in HEADING_TAGS)
-    if headings > TRAILING_HEADINGS_MAX_SHARE * len(kept):
+    trailing = 0
+    while trailing < len(kept) and doc.blocks[kept[-1 - trailing]].kind in HEADING_TAGS:
+        trailing += 1
+    body = kept[: len(kept) - trailing]
+    headings = sum(1 for i in body if doc.blocks[i].kind in HEADING_TAGS)
+    if not body or headings > TRAILING_HEADINGS_MAX_SHARE * len(body):
         return
-    for i in reversed(kept):
-        if doc.blocks[i].kind not in HEADING_TAGS:
-            return
+    for i in kept[len(body) :]:
         keep[i] = False
