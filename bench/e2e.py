@@ -1,6 +1,7 @@
 """End to end on a real broker: ingest-worker against the glue code a user would write.
 
     python -m bench.e2e --data DATA [--min-pages 5000] [--processes 1,2] [--no-baseline]
+                        [--extractor fast|trafilatura]
 
 DATA holds ``aeb/html`` and ``wcxb/dev/html`` (or pass ``--pages`` paths). The pages
 are repeated until there are ``--min-pages`` of them (each repeat under new URLs, so
@@ -194,7 +195,9 @@ def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 90) -> None:
 
 
 # --- the two contenders -----------------------------------------------------------------
-def run_ours(bootstrap: str, messages: list[Message], repeats: int, processes: int) -> Result:
+def run_ours(
+    bootstrap: str, messages: list[Message], repeats: int, processes: int, extractor: str | None
+) -> Result:
     prefix = f"bench{uuid.uuid4().hex[:8]}"
     port = free_port()
     env = {
@@ -209,6 +212,8 @@ def run_ours(bootstrap: str, messages: list[Message], repeats: int, processes: i
         "INGEST_PROCESSES": str(processes),
         "INGEST_LOG_LEVEL": "WARNING",
     }
+    if extractor:
+        env["INGEST_EXTRACTOR"] = extractor
     proc = subprocess.Popen([sys.executable, "-m", "worker", "run"], env=env)
     try:
         wait_ready(port, proc)
@@ -232,8 +237,9 @@ def run_ours(bootstrap: str, messages: list[Message], repeats: int, processes: i
         for s in STAGES
     }
     outs = output_timestamps(bootstrap, [f"{prefix}.out", f"{prefix}.dup"], total)
+    engine = f" ({extractor})" if extractor else ""
     return Result(
-        f"ingest-worker, {processes} process{'es' if processes > 1 else ''}",
+        f"ingest-worker{engine}, {processes} process{'es' if processes > 1 else ''}",
         total,
         size / 2**20,
         seconds,
@@ -299,6 +305,9 @@ def main() -> int:
     parser.add_argument("--min-pages", type=int, default=5000)
     parser.add_argument("--processes", default="1,2", help="Worker process counts to run.")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--extractor", default=None, help="INGEST_EXTRACTOR for our runs (default: the worker's)."
+    )
     args = parser.parse_args()
 
     paths = list(args.pages)
@@ -319,7 +328,7 @@ def main() -> int:
     results: list[Result] = []
     try:
         for n in (int(x) for x in args.processes.split(",")):
-            results.append(run_ours(bootstrap, messages, repeats, n))
+            results.append(run_ours(bootstrap, messages, repeats, n, args.extractor))
             print(results[-1].row(), flush=True)
         if not args.no_baseline:
             results.append(run_glue(bootstrap, messages, repeats))
