@@ -37,8 +37,11 @@ from statistics import mean
 
 import trafilatura
 
-from worker.extract import make_extractor
+from worker.config import Settings
+from worker.extract import ENGINES, make_extractor
 from worker.records import Page
+
+DEFAULT_ENGINE = Settings().extractor
 
 WORD_RE = re.compile(r"\w+")
 SHINGLE_SIZE = 4
@@ -275,13 +278,13 @@ def _time_baseline(html: str, url: str) -> float:
 
 
 def run_pages(
-    pages: Iterable[BenchPage], timing: Timing, baseline: bool = False
+    pages: Iterable[BenchPage], timing: Timing, baseline: bool = False, engine: str = DEFAULT_ENGINE
 ) -> Iterator[tuple[BenchPage, str]]:
     """Extract each page, timing only the extraction call (reading/decompressing is outside).
 
     With ``baseline`` the anchor runs on the same page right before ours, so their CPU-time
     ratio holds even when other processes compete for the cores."""
-    extract = make_extractor()
+    extract = make_extractor(engine)
     for page in pages:
         html = read_html(page.html_path)
         if baseline:
@@ -403,9 +406,9 @@ def render(report: dict, timing: Timing, split: str) -> str:
 # --------------------------------------------------------------------------- entry points
 
 
-def serve_jsonl(stdin: Iterable[str], stdout) -> None:
+def serve_jsonl(stdin: Iterable[str], stdout, engine: str = DEFAULT_ENGINE) -> None:
     """The reference harness's protocol; a failing page yields empty text, never a stop."""
-    extract = make_extractor()
+    extract = make_extractor(engine)
     for line in stdin:
         if not line.strip():
             continue
@@ -439,10 +442,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--baseline", action="store_true", help="also time plain trafilatura on every page"
     )
+    parser.add_argument(
+        "--extractor", default=DEFAULT_ENGINE, choices=ENGINES, help="engine (worker's default)"
+    )
     args = parser.parse_args(argv)
 
     if args.jsonl:
-        serve_jsonl(sys.stdin, sys.stdout)
+        serve_jsonl(sys.stdin, sys.stdout, args.extractor)
         return 0
     if args.data is None:
         parser.error("--data is required (or --jsonl)")
@@ -455,7 +461,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not pages:
         parser.error(f"no aeb/ or wcxb/{args.split}/ pages under {args.data}")
     timing = Timing()
-    report = score(run_pages(pages, timing, args.baseline), args.save)
+    report = score(run_pages(pages, timing, args.baseline, args.extractor), args.save)
     print(render(report, timing, args.split))
     if args.json:
         speed = {
