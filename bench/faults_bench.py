@@ -26,6 +26,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -210,7 +211,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 @dataclass
 class Sent:
-    """One input record and what it must become: article | copy | dead_letter | skip."""
+    """One input record and what it must become: article | copy | recrawl | dead_letter | skip."""
 
     rid: str
     expect: str
@@ -221,37 +222,53 @@ class Sent:
     allowed: frozenset[str] = frozenset()  # hostile records: outcomes they may end in
     partition: int = -1
     offset: int = -1
+    original: str = ""  # copies and recrawls: the rid of the article they repeat
 
 
 def make_stream(n: int, rng: random.Random, *, hosts: int = 12) -> list[Sent]:
-    """Articles, copies of earlier articles (same host key, so same partition and later),
-    records for the dead-letter topic, and HTTP errors to skip; texts unique to this run."""
+    """Articles, copies and recrawls of earlier articles (same host key, so same partition
+    and later), records for the dead-letter topic, and HTTP errors to skip; texts unique to
+    this run.
+
+    A copy is the same text republished under its own URL, which it declares canonical: a
+    duplicate. A recrawl is the same page again under another URL, still declaring the
+    original's canonical URL: the same article id, so the index takes it for the article
+    itself and it is published again under the original's key (an update, not a copy).
+    An article is copied once at most: a text on three pages of one site is that site's
+    template to the site-template stage, which removes it.
+    """
     base = rng.randrange(10**9)
     run = uuid.uuid4().hex[:8]
     out: list[Sent] = []
-    originals: dict[bytes, list[Sent]] = {}
+    originals: dict[bytes, list[tuple[Sent, int, str]]] = {}  # key -> (sent, seed, url)
+    copied: set[str] = set()
     for i in range(n):
         host = f"h{rng.randrange(hosts)}"
         key = host.encode()
         rid = f"{run}-{i}"
         url = f"https://{host}.example/{run}/{i}"
         roll = rng.random()
-        if roll < 0.10 and originals.get(key):
-            first = rng.choice(originals[key])
-            page = orjson.loads(first.value or b"{}")["html"]
-            value = orjson.dumps({"url": url, "html": page, "record_id": rid})
-            out.append(Sent(rid, "copy", key, value, kind=first.rid))
-        elif roll < 0.18:
+        if roll < 0.13 and originals.get(key):
+            first, seed, first_url = rng.choice(originals[key])
+            if roll < 0.10 and first.rid not in copied:
+                copied.add(first.rid)
+                html, expect = article_html(seed, url=url), "copy"
+            else:
+                html, expect = article_html(seed, url=first_url), "recrawl"
+                url = f"{first_url}?from=feed-{i}"
+            value = orjson.dumps({"url": url, "html": html, "record_id": rid})
+            out.append(Sent(rid, expect, key, value, original=first.rid))
+        elif roll < 0.20:
             value = b'{"url": "' + url.encode() + b'", "record_id": "' + rid.encode() + b'", '
             out.append(Sent(rid, "dead_letter", key, value))
-        elif roll < 0.23:
+        elif roll < 0.25:
             value = orjson.dumps({"url": url, "status": 404, "html": "<p>gone</p>"})
             out.append(Sent(rid, "skip", key, value))
         else:
             html = article_html(base + i, url=url)
             value = orjson.dumps({"url": url, "html": html, "status": 200, "record_id": rid})
             sent = Sent(rid, "article", key, value)
-            originals.setdefault(key, []).append(sent)
+            originals.setdefault(key, []).append((sent, base + i, url))
             out.append(sent)
     return out
 
@@ -402,6 +419,7 @@ def traces(bootstrap: str, topics: Topics, max_bytes: int = 64 * MB) -> list[Tra
 ALLOWED = {
     "article": {"published"},
     "copy": {"duplicate"},
+    "recrawl": {"published"},
     "dead_letter": {"dead_letter"},
     "skip": set(),
 }
@@ -417,7 +435,9 @@ class Tally:
     lost: list[str] = field(default_factory=list)  # expected a trace, found none
     wrong: list[str] = field(default_factory=list)  # a trace where none of that kind belongs
     repeats: int = 0  # outputs beyond one per input (reprocessing)
-    key_conflicts: list[str] = field(default_factory=list)  # one key, several inputs
+    # one key published for several inputs (recrawls share their original's), or one
+    # input written under several keys
+    key_conflicts: list[str] = field(default_factory=list)
     copies_published: int = 0  # copies published as new (the dedup index was lost)
 
     @property
@@ -432,13 +452,15 @@ def account(stream: list[Sent], found: list[Trace], *, strict_dedup: bool = True
     """Map every trace back to its input and check each input ended as it must.
 
     ``strict_dedup=False`` when the dedup index does not survive a SIGKILL (the memory
-    backend): a copy may then also be published as new under its own key.
+    backend): a copy may then also be published as new under its own key. Either way an
+    input redone after a fault must be written again under the same key.
     """
     by_source: dict[tuple[int, int], list[Trace]] = {}
     for t in found:
         by_source.setdefault(t.source, []).append(t)
     tally = Tally(records_in=len(stream), outputs=len(found))
     keys: dict[bytes, tuple[int, int]] = {}
+    source_of = {s.rid: (s.partition, s.offset) for s in stream}
     for s in stream:
         mine = by_source.pop((s.partition, s.offset), [])
         kinds = {t.where for t in mine}
@@ -448,7 +470,7 @@ def account(stream: list[Sent], found: list[Trace], *, strict_dedup: bool = True
         if s.expect == "hostile":
             allowed = {a.split(":")[0] for a in s.allowed} - {"skipped"}
         if not mine:
-            needs_trace = s.expect in ("article", "copy", "dead_letter") or (
+            needs_trace = s.expect in ("article", "copy", "recrawl", "dead_letter") or (
                 s.expect == "hostile" and not any(a.startswith("skipped") for a in s.allowed)
             )
             if needs_trace:
@@ -462,10 +484,16 @@ def account(stream: list[Sent], found: list[Trace], *, strict_dedup: bool = True
             tally.copies_published += 1
         tally.outcomes[mine[0].where] += 1
         tally.repeats += len(mine) - 1
+        if len({t.key for t in mine}) > 1:  # a redo must write the same record again
+            tally.key_conflicts.append(f"{s.rid} under {sorted({t.key or b'' for t in mine})}")
+        if strict_dedup and len(kinds) > 1:  # a redo must end as the first run did
+            tally.wrong.append(f"{s.rid}: ended as each of {sorted(kinds)}")
+        # a recrawl is published under its original's key, anything else under its own
+        rightful = source_of[s.original] if s.expect == "recrawl" else (s.partition, s.offset)
         for t in mine:
             if t.where == "published" and t.key is not None:
                 owner = keys.setdefault(t.key, (s.partition, s.offset))
-                if owner != (s.partition, s.offset):
+                if owner != rightful:
                     tally.key_conflicts.append(f"{t.key!r} from {owner} and {s.rid}")
     for source in by_source:
         tally.wrong.append(f"output for an input that was never sent: {source}")
@@ -654,8 +682,14 @@ def kill_scenario(
     for i in range(kills):
         w = start_worker(env, workdir / f"kill-{i}.log")
         if rng.random() < 0.75:  # most kills mid-stream, the rest while starting or joining
+            # (no batch comes once the whole stream is in and committed: do not wait for one)
+            def busy_or_done(w: WorkerProcess = w) -> bool:
+                if _published(w) > 0:
+                    return True
+                return not producer.is_alive() and all_committed(bootstrap, topics, stream)
+
             with contextlib.suppress(AssertionError):
-                wait_for(lambda w=w: _published(w) > 0, 30, "a first committed batch")
+                wait_for(busy_or_done, 30, "a first committed batch")
         time.sleep(rng.uniform(0.0, max_alive_s))
         with contextlib.suppress(OSError):
             m = w.metrics()
@@ -763,10 +797,10 @@ def redis_outage_scenario(
     down_s: float = 5.0,
     leaver: bool = False,
 ) -> Run:
-    """Stop our own Redis while the worker runs: it must pause and report not ready, then
-    finish by itself once Redis is back on the same port, losing nothing. With ``leaver``
-    a second worker shares the stream and leaves during the outage, so the first is handed
-    partitions while it waits."""
+    """Stop our own Redis while the worker runs: it must hold its batch and report not
+    ready, then finish by itself once Redis is back on the same port, losing nothing. With
+    ``leaver`` a second worker shares the stream and leaves during the outage, so the first
+    is handed partitions while it waits."""
     (workdir / "redis").mkdir(exist_ok=True)
     redis = RedisServer(workdir / "redis")
     redis.start()
@@ -1075,7 +1109,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", default="", help="logs go here (default: a temp dir)")
     parser.add_argument("--json", default="", help="also write the figures to this file")
     args = parser.parse_args(argv)
-    workdir = Path(args.workdir or f"/tmp/faults-bench-{uuid.uuid4().hex[:6]}")
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="faults-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     scenarios = _scenarios(args, workdir)
     figures: dict[str, object] = {}
