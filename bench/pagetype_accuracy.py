@@ -1,11 +1,13 @@
 """Page-type gate accuracy on WCXB: article vs non-article, and the seven labels.
 
-    python -m bench.pagetype_accuracy --wcxb DIR [--split dev] [--limit N]
+    python -m bench.pagetype_accuracy --wcxb DIR [--split dev] [--limit N] [--engine fast]
 
 DIR is the WCXB folder (``<split>/html/<id>.html.gz`` and ``<split>/ground-truth/<id>.json``,
 whose ``_internal.page_type.primary`` is the label). Each page goes through the same steps
-as in the worker: parse, page metadata, main text (trafilatura, standing in for the body
-extractor), then ``classify_page``. One process, pages in file order.
+as in the worker. ``--engine lxml`` (default): lxml parse, page metadata, main text
+(trafilatura, standing in for the body extractor), then ``classify_page``. ``--engine fast``:
+the fast engine's complete record (``fast.page.extract_page``: one Lexbor parse for
+metadata, page shape and its own main text). One process, pages in file order.
 """
 
 from __future__ import annotations
@@ -36,6 +38,14 @@ def load_pages(root: Path, split: str, limit: int | None) -> Iterator[tuple[str,
         html_file = root / split / "html" / f"{truth_file.stem}.html.gz"
         html = gzip.decompress(html_file.read_bytes()).decode("utf-8", errors="replace")
         yield truth_file.stem, truth.get("url") or "", html, label
+
+
+def predict_fast(url: str, html: str) -> str:
+    from worker.extract.fast.page import extract_page
+    from worker.records import Page
+
+    page = Page(url=url, body=html, body_kind="html", input_format="raw")
+    return extract_page(page).page_type or ""
 
 
 def predict(url: str, html: str) -> str:
@@ -74,12 +84,14 @@ def main() -> None:
     parser.add_argument("--wcxb", type=Path, required=True, help="the WCXB folder")
     parser.add_argument("--split", default="dev")
     parser.add_argument("--limit", type=int, default=None, help="first N pages only")
+    parser.add_argument("--engine", choices=("lxml", "fast"), default="lxml")
     args = parser.parse_args()
+    predictor = predict_fast if args.engine == "fast" else predict
 
     confusion: Counter[tuple[str, str]] = Counter()
     started = time.perf_counter()
     for _, url, html, label in load_pages(args.wcxb, args.split, args.limit):
-        confusion[(label, predict(url, html))] += 1
+        confusion[(label, predictor(url, html))] += 1
     if not confusion:
         raise SystemExit(f"no labelled pages under {args.wcxb / args.split}")
     print(report(confusion, time.perf_counter() - started))

@@ -340,3 +340,18 @@ def test_heading_left_without_its_section_is_dropped() -> None:
     assert "What happens next" in result.text
     assert "Ready for more" not in result.text
     assert "Lighthouse keeper" not in result.text
+
+
+def test_page_nested_beyond_the_limit_is_refused_before_parsing() -> None:
+    from worker.extract.fast.page import MAX_NESTING, check_nesting, extract_page
+    from worker.records import BadRecord, Page
+
+    deep = "<html><body>" + "<section>" * (MAX_NESTING + 1) + "deep"
+    with pytest.raises(BadRecord) as raised:
+        extract_page(
+            Page(url="https://example.org/deep", body=deep, body_kind="html", input_format="raw")
+        )
+    assert raised.value.reason == "too_deep"
+    # as deep as real pages get, and many siblings, are fine
+    check_nesting("<div>" * 800 + "x" + "</div>" * 800)
+    check_nesting("<div><p>row</p></div>" * (MAX_NESTING * 2))

@@ -15,12 +15,20 @@ class Extractor(Protocol):
     def __call__(self, page: Page) -> Extracted: ...
 
 
+ENGINES = ("trafilatura", "fast")
+
+
 def make_extractor(name: str = "trafilatura") -> Extractor:
-    from worker.extract.html_trafilatura import extract_html
+    from worker.extract.language import warm_up
     from worker.extract.text import extract_text_page
 
-    if name != "trafilatura":
+    if name == "trafilatura":
+        from worker.extract.html_trafilatura import extract_html
+    elif name == "fast":
+        from worker.extract.fast.page import extract_page as extract_html
+    else:
         raise ValueError(f"unknown extractor {name!r}")
+    warm_up()  # outside any page's time budget
 
     def extract(page: Page) -> Extracted:
         if page.body_kind == "text":

@@ -16,9 +16,9 @@ from trafilatura.utils import load_html
 
 from worker.extract.cleanup import filter_lines, preclean
 from worker.extract.html_region import region_text
-from worker.extract.language import identify_language
 from worker.extract.metadata import PageMetadata, extract_metadata, is_article_type
 from worker.extract.pagetype import classify_page
+from worker.extract.record import html_record
 from worker.records import Extracted, Page
 
 EXTRACTOR_NAME = "trafilatura+rules"
@@ -77,13 +77,6 @@ def extract_body(tree: HtmlElement, url: str, meta: PageMetadata, page_chars: in
     return region if len(text) < REGION_FALLBACK_RATIO * len(region) else text
 
 
-def _language(text: str, meta: PageMetadata) -> tuple[str | None, float | None]:
-    lang, confidence = identify_language(text)
-    if lang is None and meta.language_hint:
-        return meta.language_hint.split("-")[0].lower(), None
-    return lang, confidence
-
-
 def extract_html(page: Page) -> Extracted:
     """Parse once; metadata and page type read the pristine tree, the body a cleaned copy."""
     version = trafilatura.__version__
@@ -94,21 +87,5 @@ def extract_html(page: Page) -> Extracted:
     meta = extract_metadata(tree, url)
     page_chars = visible_chars(tree)
     text = extract_body(deepcopy(tree), url, meta, page_chars)
-    language, confidence = _language(text, meta)
-    return Extracted(
-        text=text,
-        title=meta.title,
-        description=meta.description,
-        authors=list(meta.authors),
-        published_at=meta.published_at,
-        modified_at=meta.modified_at,
-        language=language,
-        language_confidence=confidence,
-        site_name=meta.site_name,
-        canonical_url=meta.canonical_url,
-        image_url=meta.image_url,
-        page_type=classify_page(tree, url, text, meta),
-        extractor=EXTRACTOR_NAME,
-        extractor_version=version,
-        boilerplate_ratio=round(max(0.0, 1 - len(text) / page_chars), 4) if page_chars else None,
-    )
+    page_type = classify_page(tree, url, text, meta)
+    return html_record(text, meta, page_type, page_chars, EXTRACTOR_NAME, version)

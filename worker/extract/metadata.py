@@ -1,9 +1,10 @@
-"""Page metadata from an HTML tree: JSON-LD, meta tags, links, and fallbacks.
+"""Page metadata from what a page says about itself: JSON-LD, meta tags, links, fallbacks.
 
-The tree is only read (XPath and attribute access), never changed: the body
-extractor runs on the same tree afterwards. Each field is taken from the first
-source in its priority list that yields a usable value, because publishers fill
-the structured sources (JSON-LD, OpenGraph) more carefully than the visible page.
+The rules read ``PageFacts`` (``facts``), which each engine gathers from its own parse,
+so both engines decide alike; ``extract_metadata`` is the lxml engine's entry point.
+Each field is taken from the first source in its priority list that yields a usable
+value, because publishers fill the structured sources (JSON-LD, OpenGraph) more
+carefully than the visible page.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
-import lxml.etree
 import lxml.html
+
+from worker.extract.facts import PageFacts, TimeTag
+from worker.extract.lxml_facts import element_text as element_text  # re-exported
+from worker.extract.lxml_facts import gather_facts
 
 
 @dataclass(slots=True)
@@ -144,11 +148,11 @@ def schema_type_names(node: dict) -> list[str]:
     return [re.split(r"[/:#]", n)[-1] for n in names if isinstance(n, str) and n]
 
 
-def jsonld_entities(tree: lxml.html.HtmlElement) -> list[dict]:
+def jsonld_entities(scripts: Iterable[str]) -> list[dict]:
     """The page's top-level JSON-LD entities: script roots, @graph members and mainEntity."""
     entities: list[dict] = []
-    for script in tree.xpath("//script[contains(translate(@type,'JSONLD','jsonld'),'ld+json')]"):
-        for value in parse_jsonld(script.text or ""):
+    for script in scripts:
+        for value in parse_jsonld(script):
             entities.extend(_walk_entities(value, depth=0))
     return entities
 
@@ -223,20 +227,6 @@ def _clean_text(value: str) -> str | None:
 # --- meta tags and the document -----------------------------------------------------------------
 
 
-def meta_tags(tree: lxml.html.HtmlElement) -> dict[str, list[str]]:
-    """``<meta>`` contents keyed by lower-cased property/name/itemprop, in document order."""
-    tags: dict[str, list[str]] = {}
-    for el in tree.iter("meta"):
-        content = (el.get("content") or "").strip()
-        if not content:
-            continue
-        for attr in ("property", "name", "itemprop", "http-equiv"):
-            key = (el.get(attr) or "").strip().lower()
-            if key:
-                tags.setdefault(key, []).append(content)
-    return tags
-
-
 def _first_tag(tags: dict[str, list[str]], names: Iterable[str]) -> str | None:
     for name in names:
         for value in tags.get(name, ()):
@@ -246,63 +236,34 @@ def _first_tag(tags: dict[str, list[str]], names: Iterable[str]) -> str | None:
     return None
 
 
-MICRODATA_PROPS = ("author", "datepublished", "datemodified")
-
-
-def microdata(tree: lxml.html.HtmlElement) -> dict[str, list[str]]:
-    """Microdata values of non-meta elements (``<time itemprop=datePublished datetime=..>``),
-    keyed by lower-cased itemprop; one pass for all the properties we read."""
+def microdata(raw: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Microdata values (``<time itemprop=datePublished datetime=..>``) cleaned, empty ones
+    dropped, keyed by lower-cased itemprop."""
     values: dict[str, list[str]] = {}
-    for el in tree.xpath("//*[@itemprop][not(self::meta)]"):
-        prop = (el.get("itemprop") or "").strip().lower()
-        if prop not in MICRODATA_PROPS:
-            continue
-        value = el.get("datetime") or el.get("content")
-        if value is None:
-            names = el.xpath(".//*[@itemprop='name']")
-            value = element_text(names[0] if names else el)
-        text = _clean_text(value)
-        if text:
-            values.setdefault(prop, []).append(text)
+    for prop, found in raw.items():
+        for value in found:
+            text = _clean_text(value)
+            if text:
+                values.setdefault(prop, []).append(text)
     return values
 
 
-def _html_title(tree: lxml.html.HtmlElement) -> str | None:
-    for el in tree.iter("title"):
-        text = _clean_text(el.text_content())
-        if text:
-            return text
-    return None
+def _html_title(titles: Iterable[str]) -> str | None:
+    return next((text for text in map(_clean_text, titles) if text), None)
 
 
-def element_text(el: lxml.html.HtmlElement) -> str:
-    """Like ``text_content()``, but a ``<br>`` or block child separates words.
-    Iterative, so hostile nesting depth cannot exhaust the stack."""
-    parts: list[str] = []
-    for event, node in lxml.etree.iterwalk(el, events=("start", "end", "comment", "pi")):
-        if event == "start":
-            if node is not el and node.tag in WORD_BREAK_TAGS:
-                parts.append(" ")
-            parts.append(node.text or "")
-        elif node is not el:  # the end of an element, or a comment: its tail follows
-            parts.append(node.tail or "")
-    return "".join(parts)
-
-
-WORD_BREAK_TAGS = frozenset({"br", "div", "p", "li", "h1", "h2", "h3", "h4", "h5", "h6"})
-MAX_HEADINGS = 3
 MIN_HEADING_OVERLAP = 0.5
 MAX_TITLE_WORDS = 40
 
 
-def visible_headline(tree: lxml.html.HtmlElement, declared: str | None) -> str | None:
+def visible_headline(headings: Iterable[str], declared: str | None) -> str | None:
     """The page's ``<h1>`` when it restates the declared title: declared titles are often
     rewritten for search engines, while an unrelated h1 is usually a logo or a slogan."""
     if not declared:
         return None
     declared_words = set(_WORD.findall(declared.casefold()))
-    for h1 in list(tree.iter("h1"))[:MAX_HEADINGS]:
-        text = _clean_text(element_text(h1))
+    for heading in headings:
+        text = _clean_text(heading)
         words = set(_WORD.findall(text.casefold())) if text else set()
         if not words or len(text.split()) > MAX_TITLE_WORDS:
             continue
@@ -311,22 +272,12 @@ def visible_headline(tree: lxml.html.HtmlElement, declared: str | None) -> str |
     return None
 
 
-def _language_hint(tree: lxml.html.HtmlElement, tags: dict[str, list[str]]) -> str | None:
-    root = tree.getroottree().getroot()
-    lang = (root.get("lang") or root.get("xml:lang") or "").strip()
+def _language_hint(html_lang: str | None, tags: dict[str, list[str]]) -> str | None:
+    lang = (html_lang or "").strip()
     return lang or _first_tag(tags, ("content-language", "language", "dc.language"))
 
 
-CANONICAL_XPATH = (
-    "//link[contains(concat(' ', normalize-space(translate(@rel, 'CANONIL', 'canonil')), ' '),"
-    " ' canonical ')]/@href"
-)
-
-
-def _canonical(
-    tree: lxml.html.HtmlElement, url: str | None, tags: dict[str, list[str]]
-) -> str | None:
-    hrefs = tree.xpath(CANONICAL_XPATH)
+def _canonical(hrefs: Iterable[str], url: str | None, tags: dict[str, list[str]]) -> str | None:
     href = next((h.strip() for h in hrefs if h.strip()), None) or _first_tag(tags, ("og:url",))
     return absolute_url(href, url)
 
@@ -448,40 +399,22 @@ def date_from_url(url: str | None) -> str | None:
     return None
 
 
-DATE_CLASS = re.compile(r"date|publish|posted", re.IGNORECASE)
 MAX_DATE_TEXT = 80
 
 
-def classed_elements(
-    tree: lxml.html.HtmlElement, pattern: re.Pattern[str], limit: int
-) -> list[lxml.html.HtmlElement]:
-    """The first elements whose class attribute matches; a Python regex over
-    ``//*[@class]`` beats a chain of XPath ``contains()``."""
-    found = []
-    for el in tree.xpath("//*[@class]"):
-        if pattern.search(el.get("class") or ""):
-            found.append(el)
-            if len(found) >= limit:
-                break
-    return found
+def _is_marked_time(tag: TimeTag) -> bool:
+    return tag.pubdate or any(k in tag.classes.lower() for k in ("publish", "posted", "entry-date"))
 
 
-def _visible_date(tree: lxml.html.HtmlElement) -> str | None:
-    """A date the page shows: the first ``<time>`` (its datetime, else its text), preferring
-    one marked as the publication time, then short texts of date-named elements."""
-    times = tree.xpath("//time")
-    marked = [
-        t
-        for t in times
-        if t.get("pubdate") is not None
-        or any(k in (t.get("class") or "").lower() for k in ("publish", "posted", "entry-date"))
-    ]
-    for el in (*marked, *times):
-        found = normalise_date(el.get("datetime"))
+def _visible_date(facts: PageFacts) -> str | None:
+    """A date the page shows: the first ``<time>`` datetime, preferring one marked as the
+    publication time, then short texts of date-named elements (``DATE_CLASS``)."""
+    marked = [t for t in facts.times if _is_marked_time(t)]
+    for tag in (*marked, *facts.times):
+        found = normalise_date(tag.datetime)
         if found:
             return found
-    for el in classed_elements(tree, DATE_CLASS, limit=20):
-        text = element_text(el)
+    for text in facts.date_texts():
         if len(text) <= MAX_DATE_TEXT:
             found = find_date(text)
             if found:
@@ -624,24 +557,22 @@ def _first(*values: str | None) -> str | None:
     return next((v for v in values if v), None)
 
 
-AUTHOR_LINK_XPATH = "//a[@rel='author' or contains(@href, '/author/')]"
-BYLINE_CLASS = re.compile(r"byline|author[-_]name|(?:post|entry|article)-author", re.IGNORECASE)
 MAX_BYLINE_CHARS = 80
 
 
-def _byline_texts(elements: list[lxml.html.HtmlElement]) -> list[str]:
-    """Visible bylines, the last resort: short texts of author links and elements
-    named for the author."""
+def _byline_texts(found: Iterable[str]) -> list[str]:
+    """Visible bylines, the last resort: the first short text of author links or of
+    elements named for the author."""
     texts = []
-    for el in elements[:3]:
-        text = _clean_text(element_text(el))
+    for raw in found:
+        text = _clean_text(raw)
         if text and len(text) <= MAX_BYLINE_CHARS:
             texts.append(text)
     return texts[:1]
 
 
 def _first_authors(sources: Iterable[Callable[[], list[str]]]) -> list[str]:
-    """Names from the first source that has any; later sources cost XPath scans."""
+    """Names from the first source that has any; later sources cost tree scans."""
     for source in sources:
         authors = clean_authors(source())
         if authors:
@@ -658,10 +589,15 @@ def _first_date(values: Iterable[str | None]) -> str | None:
 
 
 def extract_metadata(tree: lxml.html.HtmlElement, url: str | None) -> PageMetadata:
+    """Metadata of an lxml tree; the tree is only read."""
+    return metadata_from_facts(gather_facts(tree), url)
+
+
+def metadata_from_facts(facts: PageFacts, url: str | None) -> PageMetadata:
     """Everything the page says about itself; ``url`` resolves relative links and is
     the last-resort source of a publication date."""
-    tags = meta_tags(tree)
-    found = jsonld_entities(tree)
+    tags = facts.meta
+    found = jsonld_entities(facts.jsonld)
     entities = sorted(found, key=_entity_rank)
     main = [e for e in entities if _entity_rank(e) < 2]
 
@@ -677,21 +613,21 @@ def extract_metadata(tree: lxml.html.HtmlElement, url: str | None) -> PageMetada
         *(_jsonld_text(v) for v in ld("headline")),
         _first_tag(tags, TITLE_TAGS),
         *(_jsonld_text(v) for v in ld("name")),
-        _html_title(tree),
+        _html_title(facts.titles),
     )
-    items = microdata(tree)
+    items = microdata(facts.microdata)
     authors = _first_authors(
         (
             lambda: [n for v in ld("author") for n in _jsonld_names(v)],
             *(lambda name=name: tags.get(name, [])[:1] for name in AUTHOR_TAGS),
             lambda: items.get("author", []),
-            lambda: _byline_texts(tree.xpath(AUTHOR_LINK_XPATH)),
-            lambda: _byline_texts(classed_elements(tree, BYLINE_CLASS, limit=3)),
+            lambda: _byline_texts(facts.author_link_texts()),
+            lambda: _byline_texts(facts.byline_texts()),
         )
     )
     title = clean_title(raw_title, site_name, url)
     return PageMetadata(
-        title=visible_headline(tree, title) or title,
+        title=visible_headline(facts.headings, title) or title,
         description=_first(
             *(_jsonld_text(v) for v in ld("description")), _first_tag(tags, DESCRIPTION_TAGS)
         ),
@@ -705,7 +641,7 @@ def extract_metadata(tree: lxml.html.HtmlElement, url: str | None) -> PageMetada
             )
         )
         or date_from_url(url)
-        or _visible_date(tree),
+        or _visible_date(facts),
         modified_at=_first_date(
             (
                 *(_jsonld_text(v) for v in ld("dateModified")),
@@ -714,11 +650,11 @@ def extract_metadata(tree: lxml.html.HtmlElement, url: str | None) -> PageMetada
             )
         ),
         site_name=site_name,
-        canonical_url=_canonical(tree, url, tags),
+        canonical_url=_canonical(facts.canonical_hrefs, url, tags),
         image_url=absolute_url(
             _first(*(_jsonld_url(v) for v in ld("image")), _first_tag(tags, IMAGE_TAGS)), url
         ),
-        language_hint=_language_hint(tree, tags),
+        language_hint=_language_hint(facts.html_lang, tags),
         schema_types=list(dict.fromkeys(t for e in found for t in schema_type_names(e))),
         og_type=(_first_tag(tags, ("og:type",)) or "").lower() or None,
     )

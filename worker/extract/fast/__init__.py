@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from selectolax.lexbor import LexborHTMLParser
+
 from worker.extract.fast.clean import render
 from worker.extract.fast.dom import parse
 from worker.extract.fast.scoring import select
@@ -33,9 +35,9 @@ class FastResult:
     page_chars: int
 
 
-def extract_fast(html: str, url: str | None = None) -> FastResult:
-    """Main text of an HTML page. ``url`` is accepted for parity with other extractors;
-    the rules are general and do not look at it."""
+def extract_fast(html: str | LexborHTMLParser, url: str | None = None) -> FastResult:
+    """Main text of an HTML page, or of a Lexbor parse of it (which the walk changes).
+    ``url`` is accepted for parity with other extractors; the rules do not look at it."""
     doc = parse(html)
     page_chars = sum(len(block.text) for block in doc.blocks)
     selection = select(doc)
