@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   ?= ../shared/data
 
-.PHONY: install run test lint format bench bench-extract bench-dedup bench-faults clean
+.PHONY: install run test lint format bench bench-extract bench-dedup bench-faults bench-sites clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ bench-extract: install
 ## Near-duplicate detection on a syndication stream (STREAM=<jsonl>).
 bench-dedup: install
 	$(BIN)/python -m bench.dedup_bench --stream $(STREAM)
+
+## Site templates: streaming word F1 on 6- and 30-page-per-site streams built from DATA/wcxb.
+bench-sites: install
+	$(BIN)/python -m bench.sites_bench --wcxb $(DATA)/wcxb --pages 6 30 \
+		--work .run/sites --cache .run/sites
 
 clean:
 	rm -rf $(VENV) .run .pytest_cache .ruff_cache *.egg-info

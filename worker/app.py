@@ -133,6 +133,7 @@ class Worker:
             self.consumer = None
         self.pool.close()
         self.stages.deduper.close()
+        self._save_templates(force=True)
         log.info("worker_stopped", **self._totals)
 
     # --- the loop ----------------------------------------------------------------------
@@ -185,6 +186,21 @@ class Worker:
         self.metrics.dedup_up.set(1)
         self._record(held)
         self._held = None
+        self._save_templates()
+
+    def _save_templates(self, force: bool = False) -> None:
+        """Snapshot the site templates (throttled), after a commit and at shutdown."""
+        templates = self.stages.templates
+        if templates is None:
+            return
+        try:
+            if force:
+                templates.save()
+            elif not templates.maybe_save():
+                return
+            log.info("site_templates_saved", **templates.stats())
+        except OSError as exc:  # the state is only an optimisation: keep going without it
+            log.warning("site_templates_not_saved", error=str(exc))
 
     def _finish(self, record: ConsumerRecord, prepared: Prepared | Failed) -> Outcome:
         origin = Origin(record.topic, record.partition, record.offset, record.timestamp)
@@ -194,8 +210,11 @@ class Worker:
         assert self.producer is not None and self.consumer is not None
         assert held.outcomes is not None
         t0 = time.perf_counter()
-        futures = []
+        futures, revisions = [], []
         for i, (record, outcome) in enumerate(zip(held.records, held.outcomes, strict=True)):
+            for revision in outcome.revisions:
+                with contextlib.suppress(MessageSizeTooLargeError):  # the first version stands
+                    revisions.append(self._send(revision))
             if outcome.topic is None:
                 continue
             try:
@@ -210,6 +229,9 @@ class Worker:
             except MessageSizeTooLargeError:  # the broker's limit is below ours
                 held.outcomes[i] = self._too_large(held.records[i], held.outcomes[i])
                 self._send(held.outcomes[i]).get(timeout=ACK_TIMEOUT_S)
+        for future in revisions:
+            with contextlib.suppress(MessageSizeTooLargeError):  # the first version stands
+                future.get(timeout=ACK_TIMEOUT_S)
         self.metrics.stage_seconds.labels("publish").observe(time.perf_counter() - t0)
         self._commit(held.records)
 

@@ -35,6 +35,15 @@ PIPELINE_SETTINGS = [
     "extractor",
     "non_article_policy",
     "min_words",
+    "site_templates",
+    "site_key",
+    "site_min_pages",
+    "site_window_pages",
+    "site_max_sites",
+    "site_cold_start",
+    "site_settle_pages",
+    "site_min_change",
+    "site_snapshot",
     "duplicate_policy",
     "dedup_backend",
     "dedup_snapshot",
@@ -75,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="JSON lines, .html(.gz) files, directories or WARC/WET files; stdin when none.",
     )
     ext.add_argument("--output", "-o", default="-", help="Output file (default: stdout).")
+    ext.add_argument(
+        "--no-site-templates",
+        action="store_true",
+        help="Do not learn site templates across the input's records (same as "
+        "--site-templates false).",
+    )
     config.add_flags(ext, PIPELINE_SETTINGS)
 
     feed = sub.add_parser(
@@ -181,6 +196,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
     from worker.offline import extract_files
 
+    if args.no_site_templates:
+        settings = replace(settings, site_templates=False)
     return extract_files(args.inputs, args.output, settings)
 
 

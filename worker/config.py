@@ -84,13 +84,52 @@ class Settings:
         0, "Processes for the CPU stages (0: one per core; 1: inline).", minimum=0
     )
     extract_timeout_s: float = _opt(10.0, "Time budget for extracting one page.", minimum=0.01)
-    extractor: str = _opt("trafilatura", "Extraction engine.", choices=("trafilatura",))
+    extractor: str = _opt(
+        "trafilatura",
+        "Extraction engine: trafilatura plus our rules, or the fast selectolax engine.",
+        choices=("trafilatura", "fast"),
+    )
     non_article_policy: str = _opt(
         "publish",
         "Pages that are not articles: publish with page_type set, or skip with a reason.",
         choices=("publish", "skip"),
     )
     min_words: int = _opt(1, "Skip articles with fewer extracted words than this.", minimum=0)
+    # --- Site templates ----------------------------------------------------------------
+    site_templates: bool = _opt(
+        True, "Learn each site's template (lines on several of its pages) and remove it."
+    )
+    site_key: str = _opt(
+        "host",
+        "What a site is: the host (www. ignored) or the registered domain.",
+        choices=("host", "domain"),
+    )
+    site_min_pages: int = _opt(
+        3, "Distinct pages of a site a line must be on to count as its template.", minimum=2
+    )
+    site_window_pages: int = _opt(32, "Most recent pages kept as evidence per site.", minimum=2)
+    site_max_sites: int = _opt(
+        10_000, "Sites tracked; the least recently seen are dropped beyond this.", minimum=1
+    )
+    site_ttl_s: float = _opt(
+        14 * 86400.0, "Sites not seen for this long are dropped (seconds).", minimum=60
+    )
+    site_cold_start: str = _opt(
+        "republish",
+        "A new site's first pages: publish as they are, or also re-publish them improved "
+        "under the same key once the site's template is known.",
+        choices=("publish", "republish"),
+    )
+    site_settle_pages: int = _opt(
+        4, "republish: pages arriving while their site has fewer are revisable.", minimum=1
+    )
+    site_min_change: float = _opt(
+        0.02, "republish: share of a page's words that must change to re-publish.", minimum=0
+    )
+    site_snapshot: str = _opt("", "File site templates are snapshotted to (empty: none).")
+    site_snapshot_every_s: float = _opt(
+        60.0, "Least time between two site-template snapshots.", minimum=0
+    )
     # --- Dedup -------------------------------------------------------------------------
     duplicate_policy: str = _opt(
         "topic", "What to do with duplicates.", choices=("topic", "drop", "annotate")
@@ -202,6 +241,10 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(
             f"{env_name('security_protocol')}: SASL_PLAINTEXT or SASL_SSL needed "
             f"with {env_name('sasl_mechanism')}"
+        )
+    if settings.site_window_pages < settings.site_min_pages:
+        raise ConfigError(
+            f"{env_name('site_window_pages')}: must be at least {env_name('site_min_pages')}"
         )
     topics = [
         settings.input_topic,

@@ -4,11 +4,19 @@ Every input record gives exactly one output line, in input order: the article
 record for published pages and duplicates, or ``{"id", "text": "", "status",
 "reason"}`` for skips and dead letters. ``id`` is the input's own id when it
 has one (so callers can join on it), else the article id.
+
+Site templates are learnt across the input's records in order, exactly as the worker
+does. With cold start "republish" a page may be improved by later pages of its site: while
+its line is among the last ``REVISE_WINDOW`` not yet written, the line is updated in place;
+after that the improved version follows as an extra line with the same ``id`` and status
+``revised`` (like the worker's re-publication under the same key: the last line of an id is
+its final version).
 """
 
 from __future__ import annotations
 
 import sys
+from collections import deque
 from collections.abc import Sequence
 from typing import BinaryIO
 
@@ -19,20 +27,51 @@ from worker.pipeline import Outcome, build_stages, process
 from worker.records import Origin
 from worker.sources import read_messages
 
+REVISE_WINDOW = 1000  # output lines kept back so revisions can still replace them
+REVISED = ("text", "word_count", "content_hash", "processed_at", "extraction")  # what changes
+
 
 def extract_files(inputs: Sequence[str], output: str, settings: Settings) -> int:
     stages = build_stages(settings)
     out: BinaryIO = sys.stdout.buffer if output == "-" else open(output, "wb")  # noqa: SIM115
+    # lines not yet written, and of those the articles' by input position (a revision's
+    # provenance offset: keys may be shared, e.g. by pages with the same canonical URL)
+    pending: deque[tuple[int, dict]] = deque()
+    unwritten: dict[int, dict] = {}
+    window = REVISE_WINDOW if stages.templates is not None else 0
     try:
         for index, msg in enumerate(read_messages(inputs, stdin=sys.stdin.buffer)):
             outcome = process(msg.value, msg.headers, msg.key, Origin(offset=index), stages)
-            out.write(orjson.dumps(output_line(outcome)) + b"\n")
+            for revision in outcome.revisions:
+                record = orjson.loads(revision.value or b"{}")
+                line = unwritten.get(record.get("provenance", {}).get("offset", -1))
+                if line is not None:
+                    line.update({k: record[k] for k in REVISED if k in record})
+                else:
+                    out.write(orjson.dumps(output_line(revision)) + b"\n")
+            pending.append((index, output_line(outcome)))
+            if outcome.kind in ("published", "duplicate"):
+                unwritten[index] = pending[-1][1]
+            while len(pending) > window:
+                write_oldest(out, pending, unwritten)
             out.flush()
+        while pending:
+            write_oldest(out, pending, unwritten)
     finally:
         stages.deduper.close()
+        if stages.templates is not None:
+            stages.templates.save()  # a no-op besides expiry unless INGEST_SITE_SNAPSHOT is set
         if out is not sys.stdout.buffer:
             out.close()
     return 0
+
+
+def write_oldest(
+    out: BinaryIO, pending: deque[tuple[int, dict]], unwritten: dict[int, dict]
+) -> None:
+    index, line = pending.popleft()
+    unwritten.pop(index, None)
+    out.write(orjson.dumps(line) + b"\n")
 
 
 def output_line(outcome: Outcome) -> dict:

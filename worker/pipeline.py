@@ -22,9 +22,11 @@ from worker.decode import decode
 from worker.dedup import Deduper
 from worker.extract import Extractor
 from worker.records import BadRecord, Extracted, Origin, Page, SkipRecord, TransientError
+from worker.templates import Cleaned, TemplateStage, revised_article, source_lines
+from worker.templates.stage import template_config
 from worker.urls import article_id
 
-OutcomeKind = Literal["published", "duplicate", "skipped", "dead_letter"]
+OutcomeKind = Literal["published", "duplicate", "skipped", "dead_letter", "revised"]
 Headers = Sequence[tuple[str, bytes]]
 
 
@@ -41,15 +43,19 @@ class Outcome:
     record_id: str | None = None  # the input's own id, once decoded
     boilerplate_ratio: float | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    # improved versions of earlier pages of the site (cold start "republish"), sent after this
+    revisions: list[Outcome] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
 class Stages:
-    """What the pipeline needs besides the record: settings and the two swappable stages."""
+    """What the pipeline needs besides the record: settings, the two swappable stages, and
+    the site templates (None: off)."""
 
     settings: Settings
     extract: Extractor
     deduper: Deduper
+    templates: TemplateStage | None = None
 
 
 def build_deduper(settings: Settings) -> Deduper:
@@ -70,7 +76,8 @@ def build_deduper(settings: Settings) -> Deduper:
 def build_stages(settings: Settings) -> Stages:
     from worker.extract import make_extractor
 
-    return Stages(settings, make_extractor(settings.extractor), build_deduper(settings))
+    templates = TemplateStage(template_config(settings)) if settings.site_templates else None
+    return Stages(settings, make_extractor(settings.extractor), build_deduper(settings), templates)
 
 
 @dataclass(slots=True)
@@ -80,6 +87,7 @@ class Prepared:
     page: Page
     extracted: Extracted
     timings: dict[str, float]
+    lines: list[str] | None = None  # a text page's own lines, for the site templates
 
 
 @dataclass(slots=True)
@@ -127,8 +135,9 @@ def prepare(
         reason, detail = failure_reason(exc, stage)
         record_id = record_id or getattr(exc, "record_id", None)
         return Failed("dead_letter", stage, reason, detail, record_id, timings)
+    lines = source_lines(page) if settings.site_templates else None
     page.body = ""  # done with it; keeps what crosses process boundaries small
-    return Prepared(page, extracted, timings)
+    return Prepared(page, extracted, timings, lines)
 
 
 def finish(
@@ -139,16 +148,23 @@ def finish(
     origin: Origin,
     stages: Stages,
 ) -> Outcome:
-    """dedupe -> output record: the stateful part, run in order in the consuming process."""
+    """site templates -> dedupe -> output record: the stateful part, run in order in the
+    consuming process."""
     if isinstance(result, Failed):
         return failed_outcome(result, value, headers, key, origin, stages.settings)
     page, extracted, timings = result.page, result.extracted, result.timings
     settings = stages.settings
     canonical = canonical_url_of(page, extracted)
     doc_id = article_id(canonical)
+    cleaned: Cleaned | None = None
     t0 = time.perf_counter()
-    stage = "dedupe"
+    stage = "templates"
     try:
+        if stages.templates is not None:
+            cleaned = stages.templates.apply(page, extracted, result.lines)
+            timings["templates"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+        stage = "dedupe"
         verdict = stages.deduper.check(doc_id, extracted.text)
         timings["dedupe"] = time.perf_counter() - t0
         stage = "publish"
@@ -161,20 +177,37 @@ def finish(
     except Exception as exc:  # noqa: BLE001 - a bug on one record must not stop the stream
         reason, detail = failure_reason(exc, stage)
         failed = Failed("dead_letter", stage, reason, detail, page.record_id, timings)
-        return failed_outcome(failed, value, headers, key, origin, settings)
-    out_key = doc_id.encode()
+        outcome = failed_outcome(failed, value, headers, key, origin, settings)
+        outcome.revisions = revision_outcomes(cleaned)
+        return outcome
     common = {
         "timings": timings,
         "boilerplate_ratio": extracted.boilerplate_ratio,
         "dedup_status": verdict.status,
         "record_id": page.record_id,
+        "revisions": revision_outcomes(cleaned),
     }
-    if verdict.status == "new":
-        return Outcome("published", settings.output_topic, out_key, out_value, **common)
-    topic = {"topic": settings.duplicates_topic, "annotate": settings.output_topic, "drop": None}[
-        settings.duplicate_policy
-    ]
-    return Outcome("duplicate", topic, out_key, out_value, **common)
+    kind: OutcomeKind = "published" if verdict.status == "new" else "duplicate"
+    topic = settings.output_topic
+    if kind == "duplicate":
+        topic = {"topic": settings.duplicates_topic, "annotate": topic, "drop": None}[
+            settings.duplicate_policy
+        ]
+    if cleaned is not None and topic is not None:
+        cleaned.keep((topic, record))  # what a later revision of this page starts from
+    return Outcome(kind, topic, doc_id.encode(), out_value, **common)
+
+
+def revision_outcomes(cleaned: Cleaned | None) -> list[Outcome]:
+    """Earlier pages of the site published again, improved, under their own key and topic."""
+    out = []
+    for revision in cleaned.revisions if cleaned is not None else []:
+        topic, record = revision.published
+        record = revised_article(record, revision.text, revision.boilerplate_ratio)
+        own_id = record.get("provenance", {}).get("record_id")
+        value = orjson.dumps(record)
+        out.append(Outcome("revised", topic, record["id"].encode(), value, record_id=own_id))
+    return out
 
 
 def process(

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from worker.article import content_hash, now_iso, word_count
+from worker.config import Settings
 from worker.records import Extracted, Page
 from worker.templates.coldstart import ColdStart, Emission, PageIn, TemplateStream
 from worker.templates.lines import split_text
@@ -107,6 +108,17 @@ class TemplateStage:
         ]
         return Cleaned(mine.text, boilerplate_ratio(mine), revisions, item.context)
 
+    def apply(self, page: Page, extracted: Extracted, lines: list[str] | None) -> Cleaned:
+        """``clean`` for the pipeline: the page's text and boilerplate ratio are replaced by
+        the cleaned ones in ``extracted``. A page is its URL, not its canonical URL: many
+        sites' templates give every page the same canonical link, which would make all their
+        pages one page (a replay or re-crawl of the same URL still replaces its entry)."""
+        cleaned = self.clean(page, extracted, page.final_url or page.url, lines)
+        own_lines = lines is not None
+        extracted.boilerplate_ratio = overall_ratio(extracted.boilerplate_ratio, cleaned, own_lines)
+        extracted.text = cleaned.text
+        return cleaned
+
     def lookahead(
         self, pages: list[tuple[Page, Extracted, str, list[str] | None]], now: float | None = None
     ) -> None:
@@ -119,9 +131,10 @@ class TemplateStage:
             )
 
     def maybe_save(self, now: float | None = None) -> bool:
-        """Snapshot when one is configured and ``snapshot_every_s`` passed (call after a commit)."""
+        """Every ``snapshot_every_s``: drop idle sites and snapshot if one is configured (call
+        after a commit). Returns whether it ran."""
         at = time.time() if now is None else now
-        if not self.config.snapshot_path or at - self._last_save < self.config.snapshot_every_s:
+        if at - self._last_save < self.config.snapshot_every_s:
             return False
         self.save(at)
         return True
@@ -141,6 +154,36 @@ class TemplateStage:
             "state_bytes": self.templates.total_bytes(),
             "revisable_bytes": self.stream.revisable_bytes(),
         }
+
+
+def template_config(settings: Settings) -> TemplateConfig:
+    """The stage's configuration from the worker's settings (``INGEST_SITE_*``)."""
+    limits = Limits(
+        min_pages=settings.site_min_pages,
+        window_pages=settings.site_window_pages,
+        max_sites=settings.site_max_sites,
+        ttl_s=settings.site_ttl_s,
+    )
+    cold = ColdStart(
+        policy=settings.site_cold_start,  # type: ignore[arg-type]
+        settle_pages=settings.site_settle_pages,
+        min_change=settings.site_min_change,
+    )
+    return TemplateConfig(
+        site_by=settings.site_key,  # type: ignore[arg-type]
+        limits=limits,
+        cold=cold,
+        snapshot_path=settings.site_snapshot,
+        snapshot_every_s=settings.site_snapshot_every_s,
+    )
+
+
+def overall_ratio(extracted: float | None, cleaned: Cleaned, own_lines: bool) -> float | None:
+    """Share of the page's text dropped in all: a text page's ratio already covers its whole
+    page; for HTML the template's share comes on top of what extraction dropped."""
+    if own_lines or extracted is None or cleaned.boilerplate_ratio is None:
+        return cleaned.boilerplate_ratio if own_lines else extracted
+    return round(1 - (1 - extracted) * (1 - cleaned.boilerplate_ratio), 4)
 
 
 def page_input(
