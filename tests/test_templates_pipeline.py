@@ -99,6 +99,25 @@ def test_pages_sharing_a_canonical_link_are_still_distinct_pages() -> None:
     assert [has_chrome(text_of(o)) for o in outcomes] == [True, True, False, False]
 
 
+def test_one_story_on_several_urls_of_a_site_is_not_learnt_as_its_template() -> None:
+    """The same article under three URLs (tracking parameters, section paths) is a copy for
+    the dedupe stage, not evidence that the article is chrome: no page loses its body."""
+    site = [html_record(n) for n in range(3)]
+    story = orjson.loads(html_record(42))
+    copies = [
+        orjson.dumps({**story, "url": f"{story['url']}?from=feed-{n}", "record_id": f"c{n}"})
+        for n in range(3)
+    ]
+    outcomes = run([*site, *copies])
+    title, body = article(42)
+    last = outcomes[-1]
+    assert last.kind == "duplicate"
+    for outcome in outcomes[3:]:
+        assert all(x in text_of(outcome) for x in body)
+        for revision in outcome.revisions:
+            assert all(x in orjson.loads(revision.value)["text"] for x in body)
+
+
 def test_a_restarted_pipeline_knows_the_site_from_its_snapshot(tmp_path: Path) -> None:
     settings = replace(Settings(), site_cold_start="publish", site_snapshot=str(tmp_path / "t"))
     stages = build_stages(settings)

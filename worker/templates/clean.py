@@ -4,8 +4,10 @@ Template lines go, except the page's own headline. When the page came with its e
 own choice of lines (``fallback``: a text page's line cleaner), that choice stands while the
 template explains little of the page; once at least ``KNOWN_SHARE`` of its lines are template,
 the template alone decides, which keeps body lines the line cleaner's heuristics dropped.
-A template never empties a page: a page that would lose every word is a copy of another
-page of the site (or an extraction that missed the content), not all chrome.
+A template never empties a page, nor takes most of it: a page that would lose more than
+``MAX_REMOVED_SHARE`` of its characters is a copy of other pages of the site (the same story
+under several URLs) or an extraction that missed the content, not all chrome; it is left as
+the extractor gave it, and the dedupe stage judges the copy.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 from worker.templates.lines import NO_FINGERPRINT
 
 KNOWN_SHARE = 0.1  # share of a page's lines that must be template before it overrides fallback
+MAX_REMOVED_SHARE = 0.9  # of a page's characters; above it the template is not applied
 
 
 def keep_mask(
@@ -22,13 +25,21 @@ def keep_mask(
     template: np.ndarray,
     headline: np.ndarray,
     fallback: np.ndarray | None,
+    chars: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Bool per line: keep it. All arguments are per-line arrays of the same length."""
+    """Bool per line: keep it. All arguments are per-line arrays of the same length;
+    ``chars`` (line lengths) enables the removed-share guard."""
     not_template = headline | ~template
     base = np.ones(len(template), dtype=bool) if fallback is None else fallback
     kept = not_template if fallback is None or template_known(template) else base & not_template
     words = prints != NO_FINGERPRINT
-    return kept if (kept & words).any() or not (base & words).any() else base
+    if not (kept & words).any():
+        return kept if not (base & words).any() else base
+    if chars is not None:
+        before = int(chars[base & words].sum())
+        if before and int(chars[kept & words].sum()) < (1 - MAX_REMOVED_SHARE) * before:
+            return base
+    return kept
 
 
 def template_known(template: np.ndarray) -> bool:

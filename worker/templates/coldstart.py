@@ -228,7 +228,8 @@ class TemplateStream:
 
     def _clean(self, item: _Pending, lines: list[str]) -> list[str]:
         template = self.templates.template(item.site, item.prints)
-        keep = keep_mask(item.prints, template, item.headline, item.fallback)
+        chars = np.fromiter((len(line) for line in lines), dtype=np.int64, count=len(lines))
+        keep = keep_mask(item.prints, template, item.headline, item.fallback, chars)
         return [line for line, k in zip(lines, keep.tolist(), strict=True) if k]
 
     def _revisions(self, pending: _SitePending) -> list[Emission]:
