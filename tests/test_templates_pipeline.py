@@ -109,7 +109,7 @@ def test_one_story_on_several_urls_of_a_site_is_not_learnt_as_its_template() -> 
         for n in range(3)
     ]
     outcomes = run([*site, *copies])
-    title, body = article(42)
+    _, body = article(42)
     last = outcomes[-1]
     assert last.kind == "duplicate"
     for outcome in outcomes[3:]:
