@@ -45,7 +45,7 @@ bench-faults: install
 
 ## Extraction quality and speed on AEB + WCXB (DATA holds aeb/ and wcxb/).
 bench-extract: install
-	$(BIN)/python -m bench.extract_bench --data $(DATA)
+	$(BIN)/python -m bench.extract_bench --data $(DATA) $(if $(EXTRACTOR),--extractor $(EXTRACTOR))
 
 ## Near-duplicate detection on a syndication stream (STREAM=<jsonl>).
 bench-dedup: install

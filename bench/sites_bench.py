@@ -38,7 +38,8 @@ from statistics import mean
 
 import orjson
 
-from worker.extract import make_extractor
+from worker.config import Settings
+from worker.extract import ENGINES, make_extractor
 from worker.extract.text import extract_text_page
 from worker.records import Extracted, Page
 from worker.templates.coldstart import ColdStart, Emission, PageIn, TemplateStream
@@ -134,10 +135,10 @@ def read_stream(path: Path, half: str, max_sites: int) -> Iterator[dict]:
 
 
 def extract_all(
-    records: Iterable[dict], forms: Sequence[str], cache: Path | None
+    records: Iterable[dict], forms: Sequence[str], cache: Path | None, engine: str
 ) -> list[BenchPage]:
     cached = load_cache(cache) if cache else {}
-    extract = make_extractor()
+    extract = make_extractor(engine)
     pages, fresh = [], {}
     for record in records:
         page = BenchPage(record["id"], record["site"], record["url"], words(record["gt_text"]))
@@ -334,6 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--forms", nargs="+", choices=FORMS, default=list(FORMS))
     ap.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
     ap.add_argument("--cache", type=Path, help="folder for extraction results (reused)")
+    ap.add_argument("--extractor", choices=ENGINES, default=Settings().extractor)
     ap.add_argument("--min-pages", type=int, default=Limits().min_pages)
     ap.add_argument("--window", type=int, default=Limits().window_pages)
     ap.add_argument("--hold-pages", type=int, default=ColdStart().hold_pages)
@@ -356,8 +358,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(HEADER)
         results: dict[str, dict] = {}
         for path in streams:
-            cache = args.cache / f"{path.stem}.extractions.jsonl" if args.cache else None
-            pages = extract_all(read_stream(path, args.half, args.max_sites), args.forms, cache)
+            name = f"{path.stem}.{args.extractor}.extractions.jsonl"
+            cache = args.cache / name if args.cache else None
+            records = read_stream(path, args.half, args.max_sites)
+            pages = extract_all(records, args.forms, cache, args.extractor)
             label = f"{path.stem} ({len({p.site for p in pages})} sites, {len(pages)} pages)"
             for form in args.forms:
                 scored = {v: run_variant(pages, form, v, args) for v in args.variants}

@@ -363,6 +363,7 @@ def _heavy_html(cap: int, big: int) -> Iterator[Hostile]:
         b"<html><body><p>" + b"x" * (cap // 4) + b"</p></body></html>",
         as_html("single_word_megabytes"),
         PUBLISHED,
+        f"{DLQ}:too_large",  # over the extracted-text cap
         *slow,
     )
     yield hostile("too_large_value", b"<p>" + b"x" * cap, HTML, f"{DLQ}:too_large")

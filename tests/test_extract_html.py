@@ -78,7 +78,9 @@ def _shop_page(head: str = "") -> str:
 
 
 def _extract(html: str, url: str):
-    return make_extractor()(Page(url=url, body=html, body_kind="html", input_format="json"))
+    return make_extractor("trafilatura")(
+        Page(url=url, body=html, body_kind="html", input_format="json")
+    )
 
 
 def test_article_keeps_paragraphs_headings_and_lists() -> None:

@@ -160,3 +160,10 @@ def test_non_article_policy_skip() -> None:
     assert (outcome.kind, outcome.reason) == ("skipped", "not_article")
     published = process(envelope(8), [], None, ORIGIN, replace(stages(), extract=product))
     assert orjson.loads(published.value)["page_type"] == "product"
+
+
+def test_extracted_text_over_the_cap_is_dead_lettered_as_too_large() -> None:
+    value = envelope(3)
+    assert process(value, [], None, ORIGIN, stages()).kind == "published"
+    outcome = process(value, [], None, ORIGIN, stages(max_text_chars=1000))
+    assert (outcome.kind, outcome.reason, outcome.stage) == ("dead_letter", "too_large", "extract")

@@ -80,14 +80,19 @@ class Settings:
     max_page_bytes: int = _opt(
         16 * 2**20, "Largest accepted page (after gunzip), bytes.", minimum=1024
     )
+    max_text_chars: int = _opt(
+        2_000_000,
+        "Longest extracted text (characters); longer ones go to the DLQ as too_large.",
+        minimum=1000,
+    )
     processes: int = _opt(
         0, "Processes for the CPU stages (0: one per core; 1: inline).", minimum=0
     )
     extract_timeout_s: float = _opt(10.0, "Time budget for extracting one page.", minimum=0.01)
     extractor: str = _opt(
-        "trafilatura",
-        "Extraction engine: trafilatura plus our rules, or the fast selectolax engine.",
-        choices=("trafilatura", "fast"),
+        "fast",
+        "Extraction engine: our fast Lexbor engine, or trafilatura plus our rules.",
+        choices=("fast", "trafilatura"),
     )
     non_article_policy: str = _opt(
         "publish",

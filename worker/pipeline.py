@@ -120,6 +120,10 @@ def prepare(
         with time_budget(settings.extract_timeout_s):
             extracted = extract(page)
         timings["extract"] = time.perf_counter() - t1
+        if len(extracted.text) > settings.max_text_chars:
+            # a "page" that is megabytes of prose (a dump, a generated endless page): every
+            # later stage and the output record would hold all of it
+            raise BadRecord("too_large", f"extracted text over {settings.max_text_chars} chars")
         if len(extracted.text.split()) < max(settings.min_words, 1):
             raise SkipRecord("empty_after_extraction")
         if (

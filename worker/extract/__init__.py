@@ -15,10 +15,10 @@ class Extractor(Protocol):
     def __call__(self, page: Page) -> Extracted: ...
 
 
-ENGINES = ("trafilatura", "fast")
+ENGINES = ("fast", "trafilatura")
 
 
-def make_extractor(name: str = "trafilatura") -> Extractor:
+def make_extractor(name: str = "fast") -> Extractor:
     from worker.extract.language import warm_up
     from worker.extract.text import extract_text_page
 
