@@ -39,11 +39,14 @@ def test_pool_gives_the_same_results_as_inline_in_order() -> None:
     items = [item(i) for i in range(8)]
     inline = CpuPool(settings, make_extractor(), 1).prepare_all(items)
     pool = CpuPool(settings, make_extractor(), 2)
+    seen: list[tuple[int, str]] = []
     try:
-        pooled = pool.prepare_all(items)
+        pooled = pool.prepare_all(items, lambda i, r: seen.append((i, r.page.url)))
     finally:
         pool.close()
     assert all(isinstance(r, Prepared) for r in pooled)
+    # handed over one by one, in input order, as they come
+    assert seen == [(i, f"https://site.example/{i}") for i in range(8)]
     assert [r.extracted.text for r in pooled] == [r.extracted.text for r in inline]
     assert [r.page.url for r in pooled] == [f"https://site.example/{i}" for i in range(8)]
     assert all(r.page.body == "" for r in pooled)  # bodies do not travel back
@@ -53,8 +56,9 @@ def test_a_record_that_kills_its_process_is_dead_lettered_and_the_rest_survive()
     settings = replace(Settings(), processes=2)
     items = [item(1), item(2, f"https://site.example/{CRASH_MARKER}"), item(3)]
     pool = CpuPool(settings, make_extractor(), 2, factory=crashing_factory)
+    seen: list[int] = []
     try:
-        results = pool.prepare_all(items)
+        results = pool.prepare_all(items, lambda i, r: seen.append(i))
         again = pool.prepare_all([item(4)] * 2)  # the pool is usable afterwards
     finally:
         pool.close()
@@ -62,3 +66,4 @@ def test_a_record_that_kills_its_process_is_dead_lettered_and_the_rest_survive()
     assert isinstance(results[1], Failed)
     assert (results[1].kind, results[1].reason) == ("dead_letter", "worker_crashed")
     assert all(isinstance(r, Prepared) for r in again)
+    assert seen == [0, 1, 2]  # every record handed over once, crashed or not

@@ -166,9 +166,14 @@ class Worker:
             return
         try:
             if held.prepared is None:
+                # each record is finished (dedupe, templates: offset order, this process) as
+                # soon as it is prepared, while the pool works on the next ones
+                outcomes: list[Outcome] = []
                 held.prepared = self.pool.prepare_all(
-                    [(r.value, r.headers or []) for r in held.records]
+                    [(r.value, r.headers or []) for r in held.records],
+                    lambda i, p: outcomes.append(self._finish(held.records[i], p)),
                 )
+                held.outcomes = outcomes
             if held.outcomes is None:
                 held.outcomes = [
                     self._finish(r, p) for r, p in zip(held.records, held.prepared, strict=True)

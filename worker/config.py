@@ -51,7 +51,7 @@ class Settings:
     replication_factor: int = _opt(
         1, "Replication factor for topics created at start-up.", minimum=1
     )
-    batch_size: int = _opt(64, "Records polled and processed per batch.", minimum=1)
+    batch_size: int = _opt(256, "Records polled and processed per batch.", minimum=1)
     poll_timeout_ms: int = _opt(500, "How long one poll waits for records.", minimum=1)
     session_timeout_ms: int = _opt(10_000, "Consumer group session timeout.", minimum=100)
     heartbeat_interval_ms: int = _opt(3_000, "Consumer heartbeat interval.", minimum=10)

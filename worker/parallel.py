@@ -27,6 +27,7 @@ log = get_logger("worker.parallel")
 
 Item = tuple[bytes | None, Headers]
 ExtractorFactory = Callable[[str], Extractor]
+OnReady = Callable[[int, Prepared | Failed], None]
 
 # Per pool process: built once by the initializer.
 _settings: Settings | None = None
@@ -97,22 +98,40 @@ class CpuPool:
             )
         return self._executor
 
-    def prepare_all(self, items: Sequence[Item]) -> list[Prepared | Failed]:
+    def prepare_all(
+        self, items: Sequence[Item], on_ready: OnReady | None = None
+    ) -> list[Prepared | Failed]:
+        """Results in input order. ``on_ready(i, result)`` is called for each in order as
+        soon as it is there, so the caller's own work on early records overlaps the pool's
+        work on later ones; an exception it raises stops the batch and propagates."""
+        results: list[Prepared | Failed] = []
+
+        def ready(result: Prepared | Failed) -> None:
+            results.append(result)
+            if on_ready is not None:
+                on_ready(len(results) - 1, result)
+
         if self.processes <= 1:
-            return [prepare(v, h, self.settings, self.extract) for v, h in items]
+            for v, h in items:
+                ready(prepare(v, h, self.settings, self.extract))
+            return results
         # Even one record goes to the pool: inline, a page that crashes the parser would kill
         # the consumer, and a slow one would hold the GIL from the Kafka heartbeat thread.
         chunk = max(1, len(items) // (self.processes * 4))
         try:
-            return list(self._pool().map(_prepare, items, chunksize=chunk))
+            for result in self._pool().map(_prepare, items, chunksize=chunk):
+                ready(result)
+            return results
         except BrokenProcessPool:
-            log.error("pool_process_died", records=len(items))
+            log.error("pool_process_died", records=len(items) - len(results))
             self._reset()
-            results = [self._prepare_alone(item) for item in items]
-            if len(items) >= 3 and all(_crashed(r) for r in results):
+            rest = [self._prepare_alone(item) for item in items[len(results) :]]
+            if len(rest) >= 3 and all(_crashed(r) for r in rest):
                 # Not one poison record: the pool itself is broken. Stop rather than
                 # dead-letter everything; nothing is committed, so nothing is lost.
                 raise RuntimeError("every extraction process died; giving up") from None
+            for result in rest:
+                ready(result)
             return results
 
     def _prepare_alone(self, item: Item) -> Prepared | Failed:
