@@ -176,7 +176,7 @@ def test_page_shape_decides_the_type(name: str, page_type: str) -> None:
 
 def test_visible_byline_and_date_fallbacks_agree() -> None:
     html = f"""<html><body><p class="article-date">Updated 4 May 2024 at noon</p>
-    <div class="author-name">Written by <b>Li Wei</b></div>
+    <div class="author-name">Written by <b>Li Wei</b><script>track("byline")</script></div>
     <p>{PARAGRAPH}</p></body></html>"""
     url = "https://blog.example/notes"
     lexbor_meta = lexbor_record(html, url, "")[0]

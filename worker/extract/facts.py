@@ -20,6 +20,8 @@ Attrs = Mapping[str, str | None]
 MICRODATA_PROPS = ("author", "datepublished", "datemodified")  # lower-cased itemprop
 # a <br> or one of these inside an element separates words in its text
 WORD_BREAK_TAGS = frozenset({"br", "div", "p", "li", "h1", "h2", "h3", "h4", "h5", "h6"})
+# Elements whose text is code, never words: left out of bylines, dates and headlines.
+CODE_TAGS = frozenset({"script", "style", "template"})
 MAX_HEADINGS = 3  # <h1> elements read as candidate headlines
 DATE_CLASS = re.compile(r"date|publish|posted", re.IGNORECASE)
 MAX_DATE_ELEMENTS = 20

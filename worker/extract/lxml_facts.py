@@ -15,6 +15,7 @@ from worker.extract.facts import (
     AUTHOR_LINK_PATH,
     BODY_TEXT_LIMIT,
     BYLINE_CLASS,
+    CODE_TAGS,
     DATE_CLASS,
     MAX_BYLINE_ELEMENTS,
     MAX_DATE_ELEMENTS,
@@ -43,7 +44,8 @@ def element_text(el: Tree) -> str:
         if event == "start":
             if node is not el and node.tag in WORD_BREAK_TAGS:
                 parts.append(" ")
-            parts.append(node.text or "")
+            if node.tag not in CODE_TAGS:
+                parts.append(node.text or "")
         elif node is not el:  # the end of an element, or a comment: its tail follows
             parts.append(node.tail or "")
     return "".join(parts)

@@ -24,6 +24,7 @@ from worker.extract.facts import (
     AUTHOR_LINK_PATH,
     BODY_TEXT_LIMIT,
     BYLINE_CLASS,
+    CODE_TAGS,
     DATE_CLASS,
     MAX_BYLINE_ELEMENTS,
     MAX_DATE_ELEMENTS,
@@ -66,7 +67,9 @@ def element_text(node: LexborNode) -> str:
     for item in node.traverse(include_text=True):
         tag = item.tag
         if tag == "-text":
-            parts.append(item.text_content or "")
+            parent = item.parent
+            if parent is None or parent.tag not in CODE_TAGS:
+                parts.append(item.text_content or "")
         elif tag in WORD_BREAK_TAGS and item.mem_id != node.mem_id:
             parts.append(" ")
     return "".join(parts)
