@@ -21,7 +21,7 @@ from pathlib import Path
 
 from selectolax.lexbor import LexborHTMLParser
 
-from bench.fast_bench import BenchPage, load_aeb, load_wcxb
+from bench.fast_bench import LoadedPage, load_pages
 from worker.extract.fast import extract_fast
 from worker.extract.fast.facts import classed_elements, gather_facts, gather_shape
 from worker.extract.html_trafilatura import parse_html
@@ -54,7 +54,7 @@ def fields(meta: PageMetadata, page_type: str, text: str) -> dict:
     }
 
 
-def lxml_path(page: BenchPage, text: str) -> dict:
+def lxml_path(page: LoadedPage, text: str) -> dict:
     tree = parse_html(page.html)
     if tree is None:
         return fields(PageMetadata(), classify_page(None, page.url, text, None), text)
@@ -62,7 +62,7 @@ def lxml_path(page: BenchPage, text: str) -> dict:
     return fields(meta, classify_page(tree, page.url, text, meta), text)
 
 
-def lexbor_path(page: BenchPage, text: str) -> dict:
+def lexbor_path(page: LoadedPage, text: str) -> dict:
     tree = LexborHTMLParser(page.html)
     classed = classed_elements(tree)
     meta = metadata_from_facts(gather_facts(tree, classed), page.url or None)
@@ -77,8 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=0, help="first N pages per dataset")
     parser.add_argument("--show", action="append", default=[], help="print differences")
     args = parser.parse_args(argv)
-    pages = load_aeb(args.data / "aeb")[: args.limit or None]
-    pages += load_wcxb(args.data / "wcxb", args.split)[: args.limit or None]
+    pages = load_pages(args.data, args.split, args.limit)
     equal: Counter[str] = Counter()
     seconds = {"lxml": 0.0, "lexbor": 0.0}
     for page in pages:

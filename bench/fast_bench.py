@@ -16,137 +16,50 @@ Two modes:
   machine. ``--record`` also times ``fast.page.extract_page``: the same text plus page
   metadata, page type and language from the same parse, as the worker runs it.
 
-The metrics follow the benchmarks' published definitions: AEB compares
-multisets of 4-token shingles per page and takes F1 of the mean precision and
-recall; WCXB averages per-page bag-of-words F1 over lower-cased tokens.
+Pages, metrics and scoring are ``bench.extract_bench``'s (the benchmarks' own
+definitions); this module adds the engine-only timing.
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
-import re
 import sys
 import time
-from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from statistics import mean
 from typing import BinaryIO
 
 import orjson
 
+from bench.extract_bench import BenchPage, load_aeb, load_wcxb, read_html, score
 from worker.extract.fast import extract_fast
-
-WORD_RE = re.compile(r"\w+")
 
 
 @dataclass(slots=True)
-class BenchPage:
-    uid: str
-    dataset: str  # aeb | wcxb
-    url: str
+class LoadedPage:
+    """A benchmark page with its HTML already read, so reading is never timed."""
+
+    page: BenchPage
     html: str
-    reference: str
-    page_type: str
+
+    @property
+    def uid(self) -> str:
+        return self.page.uid
+
+    @property
+    def url(self) -> str:
+        return self.page.url
 
 
-# ---------------------------------------------------------------- loading
-
-
-def _read_html(path: Path) -> str:
-    return gzip.decompress(path.read_bytes()).decode("utf-8", errors="replace")
-
-
-def load_aeb(root: Path) -> list[BenchPage]:
-    truth = json.loads((root / "ground-truth.json").read_text(encoding="utf-8"))
-    pages = []
-    for key in sorted(truth):
-        path = root / "html" / f"{key}.html.gz"
-        if path.exists():
-            entry = truth[key]
-            pages.append(
-                BenchPage(
-                    f"aeb/{key}",
-                    "aeb",
-                    entry.get("url") or "",
-                    _read_html(path),
-                    entry.get("articleBody") or "",
-                    "article",
-                )
-            )
-    return pages
-
-
-def _page_type(doc: dict) -> str:
-    info = (doc.get("_internal") or {}).get("page_type")
-    kind = info.get("primary") if isinstance(info, dict) else info
-    kind = kind or "article"
-    return "collection" if kind == "category" else kind
-
-
-def load_wcxb(root: Path, split: str) -> list[BenchPage]:
-    pages = []
-    for gt_path in sorted((root / split / "ground-truth").glob("*.json")):
-        doc = json.loads(gt_path.read_text(encoding="utf-8"))
-        truth = doc.get("ground_truth")
-        path = root / split / "html" / f"{gt_path.stem}.html.gz"
-        if not isinstance(truth, dict) or not path.exists():
-            continue
-        pages.append(
-            BenchPage(
-                f"wcxb-{split}/{gt_path.stem}",
-                "wcxb",
-                doc.get("url") or truth.get("url") or "",
-                _read_html(path),
-                truth.get("main_content") or "",
-                _page_type(doc),
-            )
-        )
-    return pages
-
-
-# ---------------------------------------------------------------- metrics
-
-
-def aeb_page(reference: str, prediction: str) -> tuple[float | None, float | None]:
-    """(precision, recall) over 4-token shingles; None where the side is empty."""
-    ref, pred = _shingles(WORD_RE.findall(reference)), _shingles(WORD_RE.findall(prediction))
-    tp = sum((ref & pred).values())
-    fp = sum((pred - ref).values())
-    fn = sum((ref - pred).values())
-    precision = tp / (tp + fp) if tp + fp else None
-    recall = tp / (tp + fn) if tp + fn else None
-    return precision, recall
-
-
-def _shingles(tokens: list[str]) -> Counter:
-    if len(tokens) <= 4:
-        return Counter([tuple(tokens)]) if tokens else Counter()
-    return Counter(tuple(tokens[i : i + 4]) for i in range(len(tokens) - 3))
-
-
-def word_f1(reference: str, prediction: str) -> float:
-    ref = Counter(WORD_RE.findall(reference.lower()))
-    pred = Counter(WORD_RE.findall(prediction.lower()))
-    if not ref:
-        return 0.0 if pred else 1.0
-    overlap = sum((ref & pred).values())
-    if not overlap:
-        return 0.0
-    precision, recall = overlap / sum(pred.values()), overlap / sum(ref.values())
-    return 2 * precision * recall / (precision + recall)
-
-
-def aeb_corpus(scores: list[tuple[float | None, float | None]]) -> tuple[float, float, float]:
-    precisions = [p for p, _ in scores if p is not None]
-    recalls = [r for _, r in scores if r is not None]
-    precision = mean(precisions) if precisions else 0.0
-    recall = mean(recalls) if recalls else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return f1, precision, recall
+def load_pages(data: Path, split: str, limit: int = 0) -> list[LoadedPage]:
+    """AEB and WCXB ``split`` pages under ``data`` (the extraction benchmark's loaders)."""
+    pages: list[BenchPage] = []
+    if (data / "aeb").is_dir():
+        pages += load_aeb(data / "aeb", limit or None)
+    if (data / "wcxb" / split).is_dir():
+        pages += load_wcxb(data / "wcxb", split, limit or None)
+    return [LoadedPage(page, read_html(page.html_path)) for page in pages]
 
 
 # ---------------------------------------------------------------- running
@@ -170,7 +83,7 @@ def trafilatura_extract(html: str, url: str) -> str:
 
 
 def run(
-    pages: list[BenchPage], extract: Callable[[str, str], str]
+    pages: list[LoadedPage], extract: Callable[[str, str], str]
 ) -> tuple[list[str], float, float]:
     """Outputs plus the summed wall and CPU seconds of the extraction calls alone."""
     extract(pages[0].html, pages[0].url)  # warm-up: imports, lazy compiles
@@ -184,15 +97,16 @@ def run(
     return outputs, wall, cpu
 
 
-def report(name: str, pages: list[BenchPage], outputs: list[str], wall: float, cpu: float) -> dict:
-    aeb = [
-        aeb_page(p.reference, o) for p, o in zip(pages, outputs, strict=True) if p.dataset == "aeb"
-    ]
-    by_type: dict[str, list[float]] = defaultdict(list)
-    for page, out in zip(pages, outputs, strict=True):
-        if page.dataset == "wcxb":
-            by_type[page.page_type].append(word_f1(page.reference, out))
-    wcxb = [f for scores in by_type.values() for f in scores]
+def report(
+    name: str,
+    pages: list[LoadedPage],
+    outputs: list[str],
+    wall: float,
+    cpu: float,
+    save: Path | None = None,
+) -> dict:
+    """Scores with the extraction benchmark's metrics, and speed."""
+    scores = score(((p.page, o) for p, o in zip(pages, outputs, strict=True)), save)
     mb = sum(len(p.html.encode("utf-8", "surrogatepass")) for p in pages) / 1e6
     result = {
         "name": name,
@@ -201,11 +115,17 @@ def report(name: str, pages: list[BenchPage], outputs: list[str], wall: float, c
         "pages_per_s_cpu": len(pages) / cpu if cpu else 0.0,
         "mb_per_s_cpu": mb / cpu if cpu else 0.0,
     }
-    if aeb:
-        result["aeb_f1"], result["aeb_precision"], result["aeb_recall"] = aeb_corpus(aeb)
+    if "aeb" in scores:
+        aeb = scores["aeb"]
+        result["aeb_f1"], result["aeb_precision"], result["aeb_recall"] = (
+            aeb["f1"],
+            aeb["precision"],
+            aeb["recall"],
+        )
+    wcxb = next((v for k, v in scores.items() if k.startswith("wcxb")), None)
     if wcxb:
-        result["wcxb_f1"] = mean(wcxb)
-        result["wcxb_by_type"] = {k: (len(v), mean(v)) for k, v in sorted(by_type.items())}
+        result["wcxb_f1"] = wcxb["f1"]
+        result["wcxb_by_type"] = {t: (c["n"], c["f1"]) for t, c in wcxb["by_type"].items()}
     return result
 
 
@@ -259,11 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.data is None:
         parser.error("give --jsonl or --data DIR")
-    pages: list[BenchPage] = []
-    if (args.data / "aeb").is_dir():
-        pages += load_aeb(args.data / "aeb")[: args.limit or None]
-    if (args.data / "wcxb" / args.split).is_dir():
-        pages += load_wcxb(args.data / "wcxb", args.split)[: args.limit or None]
+    pages = load_pages(args.data, args.split, args.limit)
     if not pages:
         parser.error(f"no pages under {args.data}")
     runs = [("fast", fast_extract)]
@@ -274,26 +190,13 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for name, extract in runs:
         outputs, wall, cpu = run(pages, extract)
-        result = report(name, pages, outputs, wall, cpu)
+        result = report(name, pages, outputs, wall, cpu, args.save if name == "fast" else None)
         print_report(result)
         results.append(result)
-        if args.save and name == "fast":
-            _save(args.save, pages, outputs)
     if args.baseline and results[-1]["pages_per_s_cpu"]:
         ratio = results[0]["pages_per_s_cpu"] / results[-1]["pages_per_s_cpu"]
         print(f"speed ratio fast/trafilatura (CPU time): {ratio:.1f}x")
     return 0
-
-
-def _save(path: Path, pages: list[BenchPage], outputs: list[str]) -> None:
-    with path.open("w", encoding="utf-8") as out:
-        for page, text in zip(pages, outputs, strict=True):
-            record = {"id": page.uid, "page_type": page.page_type, "text": text}
-            if page.dataset == "aeb":
-                record["aeb"] = aeb_page(page.reference, text)
-            else:
-                record["f1"] = word_f1(page.reference, text)
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":
