@@ -6,8 +6,17 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from worker.templates.lines import fingerprint, fingerprints, headline_mask, normalise, split_text
+from worker.templates.lines import (
+    fingerprint,
+    fingerprints,
+    headline_mask,
+    normalise,
+    normalise_lines,
+    split_text,
+)
 from worker.templates.sites import site_key
 from worker.templates.state import Limits, SiteTemplates
 
@@ -63,6 +72,14 @@ def test_normal_form_ignores_case_digits_and_spacing() -> None:
     assert normalise("  12 Comments ") == normalise("3 comments")
     assert fingerprint(normalise("© 2023 Example")) == fingerprint(normalise("©  2024 EXAMPLE"))
     assert normalise("Jobs in design") != normalise("Jobs in marketing")
+
+
+LINE_CHARS = st.sampled_from("aZ 9\t_-,.\u00a0\u2028\x0bΣσςİß٣ﬁ\n")
+
+
+@given(st.lists(st.text(LINE_CHARS, max_size=12), max_size=8))
+def test_a_page_is_normalised_as_its_lines_one_by_one(lines: list[str]) -> None:
+    assert normalise_lines(lines) == [normalise(x) for x in lines]
 
 
 def test_split_text_keeps_the_paragraph_separator() -> None:

@@ -22,7 +22,14 @@ from worker.decode import decode
 from worker.dedup import Deduper
 from worker.extract import Extractor
 from worker.records import BadRecord, Extracted, Origin, Page, SkipRecord, TransientError
-from worker.templates import Cleaned, TemplateStage, revised_article, source_lines
+from worker.templates import (
+    Cleaned,
+    PageIn,
+    TemplateStage,
+    page_input,
+    revised_article,
+    template_input,
+)
 from worker.templates.stage import template_config
 from worker.urls import article_id
 
@@ -87,7 +94,8 @@ class Prepared:
     page: Page
     extracted: Extracted
     timings: dict[str, float]
-    lines: list[str] | None = None  # a text page's own lines, for the site templates
+    template: PageIn | None = None  # the page's lines for the site templates (when on)
+    canonical_url: str = ""  # chosen from the page's URL and its declared canonical link
 
 
 @dataclass(slots=True)
@@ -119,6 +127,7 @@ def prepare(
         stage = "extract"
         with time_budget(settings.extract_timeout_s):
             extracted = extract(page)
+        canonical = canonical_url_of(page, extracted)
         timings["extract"] = time.perf_counter() - t1
         if len(extracted.text) > settings.max_text_chars:
             # a "page" that is megabytes of prose (a dump, a generated endless page): every
@@ -139,9 +148,13 @@ def prepare(
         reason, detail = failure_reason(exc, stage)
         record_id = record_id or getattr(exc, "record_id", None)
         return Failed("dead_letter", stage, reason, detail, record_id, timings)
-    lines = source_lines(page) if settings.site_templates else None
+    template = None
+    if settings.site_templates:
+        t0 = time.perf_counter()
+        template = template_input(page, extracted, settings.site_key)  # type: ignore[arg-type]
+        timings["templates"] = time.perf_counter() - t0
     page.body = ""  # done with it; keeps what crosses process boundaries small
-    return Prepared(page, extracted, timings, lines)
+    return Prepared(page, extracted, timings, template, canonical)
 
 
 def finish(
@@ -158,15 +171,15 @@ def finish(
         return failed_outcome(result, value, headers, key, origin, stages.settings)
     page, extracted, timings = result.page, result.extracted, result.timings
     settings = stages.settings
-    canonical = canonical_url_of(page, extracted)
+    canonical = result.canonical_url or canonical_url_of(page, extracted)
     doc_id = article_id(canonical)
     cleaned: Cleaned | None = None
     t0 = time.perf_counter()
     stage = "templates"
     try:
         if stages.templates is not None:
-            cleaned = stages.templates.apply(page, extracted, result.lines)
-            timings["templates"] = time.perf_counter() - t0
+            cleaned = stages.templates.apply(extracted, result.template or late_input(result))
+            timings["templates"] = timings.get("templates", 0.0) + time.perf_counter() - t0
             t0 = time.perf_counter()
         stage = "dedupe"
         verdict = stages.deduper.check(doc_id, extracted.text)
@@ -200,6 +213,13 @@ def finish(
     if cleaned is not None and topic is not None:
         cleaned.keep((topic, record))  # what a later revision of this page starts from
     return Outcome(kind, topic, doc_id.encode(), out_value, **common)
+
+
+def late_input(result: Prepared) -> PageIn:
+    """The template input of a page prepared with the site templates off: its extracted
+    text's lines (its body, which a text page's own lines come from, is gone)."""
+    page = result.page
+    return page_input(page, result.extracted, page.final_url or page.url, None)
 
 
 def revision_outcomes(cleaned: Cleaned | None) -> list[Outcome]:

@@ -46,6 +46,7 @@ from worker.templates.stage import (
     page_input,
     revised_article,
     source_lines,
+    template_input,
 )
 from worker.templates.state import Limits, SiteTemplates
 
@@ -67,4 +68,5 @@ __all__ = [
     "save_snapshot",
     "site_key",
     "source_lines",
+    "template_input",
 ]

@@ -28,7 +28,7 @@ from typing import Any, Literal
 import numpy as np
 
 from worker.templates.clean import keep_mask
-from worker.templates.lines import fingerprints, headline_mask, normalise
+from worker.templates.lines import fingerprints, headline_mask, normalise_lines
 from worker.templates.state import SiteTemplates
 
 PENDING_OVERHEAD = 400  # bytes of a kept page besides its lines and flags (objects, pointers)
@@ -66,6 +66,18 @@ class PageIn:
     url: str | None = None
     context: Any = None  # the caller's, returned untouched with every emission of this page
     fallback: list[bool] | None = None  # lines the page's extractor kept (text pages)
+    prints: np.ndarray | None = None  # per line: ``fingerprints`` (see ``features``)
+    headline: np.ndarray | None = None  # per line: the page's own headline
+
+    def features(self) -> tuple[np.ndarray, np.ndarray]:
+        """The lines' fingerprints and headline flags, computed once. They depend on this page
+        alone, so the worker computes them where the page is extracted (the process pool),
+        not in the process that keeps the sites' state."""
+        if self.prints is None or self.headline is None:
+            normals = normalise_lines(self.lines)
+            self.prints = fingerprints(normals)
+            self.headline = np.array(headline_mask(normals, self.title, self.url), dtype=bool)
+        return self.prints, self.headline
 
 
 @dataclass(slots=True)
@@ -165,17 +177,19 @@ class TemplateStream:
 
     # --- internals -------------------------------------------------------------------------
     def _observe(self, page: PageIn, now: float) -> _Pending:
-        normals = [normalise(x) for x in page.lines]
-        prints = fingerprints(normals)
+        prints, headline = page.features()
         self.templates.observe(page.site, page.page_id, prints, now)
+        blob = "\n".join(page.lines)
+        if blob.count("\n") != max(len(page.lines) - 1, 0):  # a line holding a newline
+            blob = "\n".join(x.replace("\n", " ") for x in page.lines)
         return _Pending(
             page.site,
             page.page_id,
             page.separator,
             page.context,
-            "\n".join(x.replace("\n", " ") for x in page.lines).encode("utf-8", "surrogatepass"),
+            blob.encode("utf-8", "surrogatepass"),
             prints,
-            np.array(headline_mask(normals, page.title, page.url), dtype=bool),
+            headline,
             None if page.fallback is None else np.array(page.fallback, dtype=bool),
             now,
         )
@@ -214,15 +228,16 @@ class TemplateStream:
         lines = item.lines
         kept = self._clean(item, lines) if kept is None else kept
         text = item.separator.join(kept)
-        item.words = len(text.split())
+        if self._revisable(item.site):  # what a revision is measured against
+            item.words = len(text.split())
         item.revision += 1
         return Emission(
             item.page_id,
             text,
             item.context,
             item.revision,
-            sum(len(x) for x in kept),
-            sum(len(x) for x in lines),
+            sum(map(len, kept)),
+            sum(map(len, lines)),
             item.arrived,
         )
 
@@ -243,7 +258,7 @@ class TemplateStream:
 
     def _track(self, site: str, pending: _SitePending, published: list[_Pending]) -> None:
         """Keep a young site's pages revisable; past ``settle_pages`` its template is known."""
-        if self.cold.republishes and self.templates.pages_seen(site) < self.cold.settle_pages:
+        if self._revisable(site):
             pending.revisable.extend(published)
             self._revisable_bytes += sum(p.nbytes() for p in published)
             while self._revisable_bytes > self.cold.max_pending_bytes:
@@ -253,6 +268,9 @@ class TemplateStream:
         pending.revisable = []
         if not pending.held:
             del self._sites[site]
+
+    def _revisable(self, site: str) -> bool:
+        return self.cold.republishes and self.templates.pages_seen(site) < self.cold.settle_pages
 
     def _forget_oldest(self) -> None:
         site, pending = next((s, p) for s, p in self._sites.items() if p.revisable)

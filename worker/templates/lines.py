@@ -16,6 +16,7 @@ import xxhash
 
 _WORD = re.compile(r"\w+")
 _DIGITS = re.compile(r"\d+")
+_NON_WORD_IN_LINE = re.compile(r"[^\w\n]+")
 _SLUG_SPLIT = re.compile(r"[^0-9a-z]+")
 # 32 bits are plenty within one site: a content line is taken for template only if it collides
 # with one of the site's few hundred template lines, odds about 1e-7 per line; and they halve
@@ -32,6 +33,16 @@ SLUG_MIN_WORDS = 4  # shorter lines match slugs by chance
 
 def normalise(line: str) -> str:
     return " ".join(_WORD.findall(_DIGITS.sub("0", line.lower())))
+
+
+def normalise_lines(lines: Sequence[str]) -> list[str]:
+    """``[normalise(x) for x in lines]`` in three passes over the whole page instead of three
+    per line: the template stage runs on every page, and pages have hundreds of lines."""
+    joined = "\n".join(lines)
+    if joined.count("\n") != len(lines) - 1:  # a line holding a newline: one at a time
+        return [normalise(x) for x in lines]
+    joined = _NON_WORD_IN_LINE.sub(" ", _DIGITS.sub("0", joined.lower()))
+    return [x.strip(" ") for x in joined.split("\n")] if lines else []
 
 
 def fingerprint(normal: str) -> int:
@@ -58,15 +69,23 @@ def split_text(text: str) -> tuple[list[str], str]:
 def headline_mask(normals: Sequence[str], title: str | None, url: str | None) -> list[bool]:
     """Lines (``normalise``d) that are this page's own headline, so never template even when
     other pages list it (a "related" or "most read" box repeats headlines site-wide)."""
+    mask = [False] * len(normals)
     heading = normalise(title or "")
     slug = frozenset(_url_slug_words(url))
-    if not heading and not slug:
-        return [False] * len(normals)
     size = _word_count(heading)
-    return [
-        _same_heading(x, n, heading, size) or _matches_slug(x, n, slug)
-        for x, n in ((x, _word_count(x)) for x in normals)
-    ]
+    # only lines of a length either test could accept are looked at closely (the bounds are
+    # a little wide: the tests themselves decide)
+    low, high = HEADLINE_COVER * size - 1, size / HEADLINE_COVER + 1
+    slug_max = len(slug) / SLUG_COVER
+    if not size and slug_max < SLUG_MIN_WORDS:
+        return mask
+    for i, line in enumerate(normals):
+        words = _word_count(line)
+        if (size and low <= words <= high and _same_heading(line, words, heading, size)) or (
+            SLUG_MIN_WORDS <= words <= slug_max + 1 and _matches_slug(line, words, slug)
+        ):
+            mask[i] = True
+    return mask
 
 
 def _same_heading(line: str, words: int, heading: str, heading_words: int) -> bool:

@@ -98,7 +98,10 @@ class TemplateStage:
         now: float | None = None,
     ) -> Cleaned:
         """Learn from this page and clean it (``lines``: its ``source_lines``)."""
-        item = page_input(page, extracted, page_id, lines, self.config.site_by)
+        return self.push(page_input(page, extracted, page_id, lines, self.config.site_by), now)
+
+    def push(self, item: PageIn, now: float | None = None) -> Cleaned:
+        """Learn from a page's candidate lines (``page_input``) and clean them."""
         emissions = self.stream.push(item, time.time() if now is None else now)
         mine = next(e for e in emissions if e.context is item.context)
         revisions = [
@@ -108,13 +111,11 @@ class TemplateStage:
         ]
         return Cleaned(mine.text, boilerplate_ratio(mine), revisions, item.context)
 
-    def apply(self, page: Page, extracted: Extracted, lines: list[str] | None) -> Cleaned:
-        """``clean`` for the pipeline: the page's text and boilerplate ratio are replaced by
-        the cleaned ones in ``extracted``. A page is its URL, not its canonical URL: many
-        sites' templates give every page the same canonical link, which would make all their
-        pages one page (a replay or re-crawl of the same URL still replaces its entry)."""
-        cleaned = self.clean(page, extracted, page.final_url or page.url, lines)
-        own_lines = lines is not None
+    def apply(self, extracted: Extracted, item: PageIn) -> Cleaned:
+        """``push`` for the pipeline (``item``: the page's ``template_input``): the page's text
+        and boilerplate ratio are replaced by the cleaned ones in ``extracted``."""
+        cleaned = self.push(item)
+        own_lines = item.fallback is not None
         extracted.boilerplate_ratio = overall_ratio(extracted.boilerplate_ratio, cleaned, own_lines)
         extracted.text = cleaned.text
         return cleaned
@@ -200,6 +201,17 @@ def page_input(
     candidates = [x.strip() for x in lines if x.strip()]
     fallback = [x in chosen for x in candidates]
     return PageIn(site, page_id, candidates, TEXT_SEPARATOR, extracted.title, url, Slot(), fallback)
+
+
+def template_input(page: Page, extracted: Extracted, by: SiteBy = "host") -> PageIn:
+    """What the template stage needs of a page, computed where the page is extracted (the
+    process pool) so the process holding the sites' state only looks lines up. A page is its
+    URL, not its canonical URL: many sites' templates give every page the same canonical
+    link, which would make all their pages one page (a replay or re-crawl of the same URL
+    still replaces its entry)."""
+    item = page_input(page, extracted, page.final_url or page.url, source_lines(page), by)
+    item.features()
+    return item
 
 
 def source_lines(page: Page) -> list[str] | None:
