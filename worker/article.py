@@ -37,7 +37,9 @@ def build_article(
     *,
     doc_id: str | None = None,
     canonical_url: str | None = None,
+    words: int | None = None,
 ) -> dict[str, Any]:
+    """``words``: the text's word count when the caller has it (the site templates do)."""
     canonical = canonical_url or canonical_url_of(page, extracted)
     return {
         "schema_version": SCHEMA_VERSION,
@@ -57,7 +59,7 @@ def build_article(
         "site_name": extracted.site_name,
         "image_url": extracted.image_url,
         "page_type": extracted.page_type,
-        "word_count": word_count(extracted.text),
+        "word_count": word_count(extracted.text) if words is None else words,
         "content_hash": content_hash(extracted.text),
         "fetched_at": page.fetched_at,
         "processed_at": now_iso(),

@@ -186,7 +186,13 @@ def finish(
         timings["dedupe"] = time.perf_counter() - t0
         stage = "publish"
         record = build_article(
-            page, extracted, verdict, origin, doc_id=doc_id, canonical_url=canonical
+            page,
+            extracted,
+            verdict,
+            origin,
+            doc_id=doc_id,
+            canonical_url=canonical,
+            words=None if cleaned is None else cleaned.words,
         )
         out_value = orjson.dumps(record)
     except TransientError:
@@ -227,7 +233,7 @@ def revision_outcomes(cleaned: Cleaned | None) -> list[Outcome]:
     out = []
     for revision in cleaned.revisions if cleaned is not None else []:
         topic, record = revision.published
-        record = revised_article(record, revision.text, revision.boilerplate_ratio)
+        record = revised_article(record, revision.text, revision.boilerplate_ratio, revision.words)
         own_id = record.get("provenance", {}).get("record_id")
         value = orjson.dumps(record)
         out.append(Outcome("revised", topic, record["id"].encode(), value, record_id=own_id))

@@ -23,12 +23,13 @@ from __future__ import annotations
 import sys
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import Any, Literal
 
 import numpy as np
 
 from worker.templates.clean import keep_mask
-from worker.templates.lines import fingerprints, headline_mask, normalise_lines
+from worker.templates.lines import LineFeatures, line_features
 from worker.templates.state import SiteTemplates
 
 PENDING_OVERHEAD = 400  # bytes of a kept page besides its lines and flags (objects, pointers)
@@ -66,18 +67,15 @@ class PageIn:
     url: str | None = None
     context: Any = None  # the caller's, returned untouched with every emission of this page
     fallback: list[bool] | None = None  # lines the page's extractor kept (text pages)
-    prints: np.ndarray | None = None  # per line: ``fingerprints`` (see ``features``)
-    headline: np.ndarray | None = None  # per line: the page's own headline
+    lines_features: LineFeatures | None = None  # see ``features``
 
-    def features(self) -> tuple[np.ndarray, np.ndarray]:
-        """The lines' fingerprints and headline flags, computed once. They depend on this page
-        alone, so the worker computes them where the page is extracted (the process pool),
-        not in the process that keeps the sites' state."""
-        if self.prints is None or self.headline is None:
-            normals = normalise_lines(self.lines)
-            self.prints = fingerprints(normals)
-            self.headline = np.array(headline_mask(normals, self.title, self.url), dtype=bool)
-        return self.prints, self.headline
+    def features(self) -> LineFeatures:
+        """The lines' fingerprints, headline flags and sizes, computed once. They depend on
+        this page alone, so the worker computes them where the page is extracted (the process
+        pool), not in the process that keeps the sites' state."""
+        if self.lines_features is None:
+            self.lines_features = line_features(self.lines, self.title, self.url)
+        return self.lines_features
 
 
 @dataclass(slots=True)
@@ -89,6 +87,7 @@ class Emission:
     kept_chars: int
     total_chars: int
     arrived: float  # ``now`` when the page was pushed (latency = emitted - arrived)
+    words: int = 0  # whitespace-separated words of ``text``
 
 
 @dataclass(slots=True)
@@ -101,8 +100,7 @@ class _Pending:
     separator: str
     context: Any
     blob: bytes  # the candidate lines joined by "\n", UTF-8 (a str may take 4 bytes a char)
-    prints: np.ndarray
-    headline: np.ndarray  # bool per line
+    features: LineFeatures
     fallback: np.ndarray | None  # bool per line
     arrived: float
     words: int = 0  # of the last published version
@@ -112,9 +110,15 @@ class _Pending:
     def lines(self) -> list[str]:
         return self.blob.decode("utf-8", "surrogatepass").split("\n") if self.blob else []
 
+    @property
+    def prints(self) -> np.ndarray:
+        return self.features.prints
+
     def nbytes(self) -> int:
-        flags = self.headline.nbytes + (0 if self.fallback is None else self.fallback.nbytes)
-        return sys.getsizeof(self.blob) + self.prints.nbytes + flags + PENDING_OVERHEAD
+        f = self.features
+        arrays = f.prints.nbytes + f.headline.nbytes + f.chars.nbytes + f.words.nbytes
+        flags = 0 if self.fallback is None else self.fallback.nbytes
+        return sys.getsizeof(self.blob) + arrays + flags + PENDING_OVERHEAD
 
 
 @dataclass(slots=True)
@@ -177,8 +181,8 @@ class TemplateStream:
 
     # --- internals -------------------------------------------------------------------------
     def _observe(self, page: PageIn, now: float) -> _Pending:
-        prints, headline = page.features()
-        self.templates.observe(page.site, page.page_id, prints, now)
+        features = page.features()
+        self.templates.observe(page.site, page.page_id, features.prints, now)
         blob = "\n".join(page.lines)
         if blob.count("\n") != max(len(page.lines) - 1, 0):  # a line holding a newline
             blob = "\n".join(x.replace("\n", " ") for x in page.lines)
@@ -188,8 +192,7 @@ class TemplateStream:
             page.separator,
             page.context,
             blob.encode("utf-8", "surrogatepass"),
-            prints,
-            headline,
+            features,
             None if page.fallback is None else np.array(page.fallback, dtype=bool),
             now,
         )
@@ -224,36 +227,34 @@ class TemplateStream:
             self._held = deque(p for p in self._held if id(p) not in gone)
         return held
 
-    def _publish(self, item: _Pending, kept: list[str] | None = None) -> Emission:
-        lines = item.lines
-        kept = self._clean(item, lines) if kept is None else kept
-        text = item.separator.join(kept)
-        if self._revisable(item.site):  # what a revision is measured against
-            item.words = len(text.split())
+    def _publish(self, item: _Pending, keep: np.ndarray | None = None) -> Emission:
+        keep = self._keep(item) if keep is None else keep
+        kept = list(compress(item.lines, keep.tolist()))
+        item.words = int(item.features.words[keep].sum())
         item.revision += 1
         return Emission(
             item.page_id,
-            text,
+            item.separator.join(kept),
             item.context,
             item.revision,
-            sum(map(len, kept)),
-            sum(map(len, lines)),
+            int(item.features.chars[keep].sum()),
+            int(item.features.chars.sum()),
             item.arrived,
+            item.words,
         )
 
-    def _clean(self, item: _Pending, lines: list[str]) -> list[str]:
-        template = self.templates.template(item.site, item.prints)
-        chars = np.fromiter((len(line) for line in lines), dtype=np.int64, count=len(lines))
-        keep = keep_mask(item.prints, template, item.headline, item.fallback, chars)
-        return [line for line, k in zip(lines, keep.tolist(), strict=True) if k]
+    def _keep(self, item: _Pending) -> np.ndarray:
+        f = item.features
+        template = self.templates.template(item.site, f.prints)
+        return keep_mask(f.prints, template, f.headline, item.fallback, f.chars)
 
     def _revisions(self, pending: _SitePending) -> list[Emission]:
         out = []
         for item in pending.revisable:
-            kept = self._clean(item, item.lines)
-            words = sum(len(x.split()) for x in kept)
+            keep = self._keep(item)
+            words = int(item.features.words[keep].sum())
             if changed_enough(item.words, words, self.cold.min_change):
-                out.append(self._publish(item, kept))
+                out.append(self._publish(item, keep))
         return out
 
     def _track(self, site: str, pending: _SitePending, published: list[_Pending]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import xxhash
@@ -58,6 +59,26 @@ def page_set(prints: np.ndarray) -> np.ndarray:
     """A page's evidence: each fingerprint once, however often it repeats on the page."""
     unique = np.unique(prints)
     return unique[unique != NO_FINGERPRINT]
+
+
+@dataclass(frozen=True, slots=True)
+class LineFeatures:
+    """What the template stage needs of each line of a page, one array entry per line."""
+
+    prints: np.ndarray  # ``fingerprints`` of the normal forms
+    headline: np.ndarray  # bool: the page's own headline (``headline_mask``)
+    chars: np.ndarray  # int32: characters
+    words: np.ndarray  # int32: whitespace-separated words (a text's count is their sum)
+
+
+def line_features(lines: Sequence[str], title: str | None, url: str | None) -> LineFeatures:
+    normals = normalise_lines(lines)
+    return LineFeatures(
+        fingerprints(normals),
+        np.array(headline_mask(normals, title, url), dtype=bool),
+        np.fromiter(map(len, lines), np.int32, len(lines)),
+        np.fromiter((len(x.split()) for x in lines), np.int32, len(lines)),
+    )
 
 
 def split_text(text: str) -> tuple[list[str], str]:

@@ -59,6 +59,7 @@ class Revision:
     boilerplate_ratio: float | None
     revision: int  # 1 for the first re-publication of the page, 2 for the next ...
     published: Any  # what the pipeline put in the page's ``Slot``
+    words: int = 0  # whitespace-separated words of ``text``
 
 
 @dataclass(slots=True)
@@ -69,6 +70,7 @@ class Cleaned:
     boilerplate_ratio: float | None
     revisions: list[Revision]
     slot: Slot
+    words: int = 0  # whitespace-separated words of ``text``
 
     def keep(self, published: Any) -> None:
         """Remember what was published for this page (e.g. its topic and record), so a later
@@ -105,11 +107,13 @@ class TemplateStage:
         emissions = self.stream.push(item, time.time() if now is None else now)
         mine = next(e for e in emissions if e.context is item.context)
         revisions = [
-            Revision(e.page_id, e.text, boilerplate_ratio(e), e.revision, e.context.published)
+            Revision(
+                e.page_id, e.text, boilerplate_ratio(e), e.revision, e.context.published, e.words
+            )
             for e in emissions
             if e is not mine and e.context.published is not None
         ]
-        return Cleaned(mine.text, boilerplate_ratio(mine), revisions, item.context)
+        return Cleaned(mine.text, boilerplate_ratio(mine), revisions, item.context, mine.words)
 
     def apply(self, extracted: Extracted, item: PageIn) -> Cleaned:
         """``push`` for the pipeline (``item``: the page's ``template_input``): the page's text
@@ -229,13 +233,16 @@ def boilerplate_ratio(emission: Emission) -> float | None:
     return round(1 - emission.kept_chars / total, 4) if total else None
 
 
-def revised_article(record: dict[str, Any], text: str, ratio: float | None) -> dict[str, Any]:
-    """An article record with a new text: same key and metadata, fresh hashes and counts."""
+def revised_article(
+    record: dict[str, Any], text: str, ratio: float | None, words: int | None = None
+) -> dict[str, Any]:
+    """An article record with a new text: same key and metadata, fresh hashes and counts
+    (``words``: the text's word count, when known)."""
     extraction = {**record.get("extraction", {}), "boilerplate_ratio": ratio}
     return {
         **record,
         "text": text,
-        "word_count": word_count(text),
+        "word_count": word_count(text) if words is None else words,
         "content_hash": content_hash(text),
         "processed_at": now_iso(),
         "extraction": extraction,
