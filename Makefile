@@ -37,7 +37,7 @@ format: install
 ## End to end on a real broker, against the glue-code baseline (>= 5,000 pages of DATA).
 bench: install
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
-	$(BIN)/python -m bench.e2e --data $(DATA) --min-pages 5000 --processes 1,2
+	$(BIN)/python -m bench.e2e --data $(DATA) --min-pages 5000 --processes 1,2 --rounds 2
 
 ## Faults: repeated SIGKILLs, broker restart, Redis outage, rebalances, hostile input, fuzzing.
 bench-faults: install

@@ -438,7 +438,8 @@ def machine_ceiling(paths: list[str], pages: int) -> float:
 
 def median(values: list[float]) -> float:
     ordered = sorted(values)
-    return ordered[len(ordered) // 2]
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def main() -> int:

@@ -12,6 +12,8 @@ import random
 import numpy as np
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from worker.dedup import make_deduper
 from worker.dedup.memory import MemoryDeduper
@@ -292,3 +294,25 @@ def test_offline_protocol_in_arrival_order() -> None:
 def test_unknown_backend_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown dedup backend"):
         make_deduper("sqlite")
+
+
+LINE_TEXT = st.text(st.sampled_from("aZ 9_-.ßİΣﬁ\u00a0\u200b&amp;#;😀\t"), max_size=16)
+
+
+@given(st.lists(st.tuples(LINE_TEXT, st.booleans()), max_size=8))
+def test_tokens_of_kept_lines_are_those_of_their_text(lines: list[tuple[str, bool]]) -> None:
+    """The extraction pool hashes every candidate line once; after the site templates the
+    kept lines' tokens must be exactly what hashing the cleaned text gives."""
+    sketcher = Sketcher()
+    texts = [t for t, _ in lines]
+    keep = np.array([k for _, k in lines], dtype=bool)
+    found = sketcher.line_token_hashes(texts)
+    assert found is not None
+    hashes, line = found
+    kept = "\n\n".join(t for t, k in lines if k)
+    assert np.array_equal(hashes[keep[line]], sketcher.token_hashes(kept))
+
+
+def test_an_encoded_line_break_gives_no_line_tokens() -> None:
+    assert Sketcher().line_token_hashes(["one&#10;two", "three"]) is None
+    assert Sketcher().line_token_hashes(["one two", "three"]) is not None

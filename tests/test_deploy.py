@@ -336,9 +336,7 @@ def _slug(heading: str) -> str:
 
 def test_every_alert_has_a_summary_and_a_runbook_in_the_readme() -> None:
     anchors = {
-        _slug(line.lstrip("#"))
-        for line in README.read_text().splitlines()
-        if line.startswith("#")
+        _slug(line.lstrip("#")) for line in README.read_text().splitlines() if line.startswith("#")
     }
     rules = alert_rules()
     assert {r["alert"] for r in rules} >= {

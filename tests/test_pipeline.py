@@ -140,7 +140,7 @@ def test_extraction_over_its_time_budget_is_cut_off() -> None:
 
 def test_dedup_store_outage_is_raised_for_retry() -> None:
     class Down:
-        def check(self, doc_id: str, text: str) -> DedupVerdict:
+        def check(self, doc_id: str, text: str, tokens: object = None) -> DedupVerdict:
             raise TransientError("store unreachable")
 
         def close(self) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
 import orjson
 
 from worker.article import build_article, canonical_url_of, now_iso
@@ -20,6 +21,7 @@ from worker.budget import BudgetExceeded, time_budget
 from worker.config import Settings
 from worker.decode import decode
 from worker.dedup import Deduper
+from worker.dedup.minhash import default_sketcher
 from worker.extract import Extractor
 from worker.records import BadRecord, Extracted, Origin, Page, SkipRecord, TransientError
 from worker.templates import (
@@ -96,6 +98,33 @@ class Prepared:
     timings: dict[str, float]
     template: PageIn | None = None  # the page's lines for the site templates (when on)
     canonical_url: str = ""  # chosen from the page's URL and its declared canonical link
+    tokens: DedupeTokens | None = None  # the dedupe stage's token hashes, computed here
+
+
+@dataclass(frozen=True, slots=True)
+class DedupeTokens:
+    """Token hashes of the text dedupe will see, from the extraction pool. With the site
+    templates on they cover every candidate line (``line``: each token's line), so the
+    tokens of the cleaned text are ``hashes[keep[line]]``."""
+
+    hashes: np.ndarray
+    line: np.ndarray | None = None
+
+    def of(self, cleaned: Cleaned | None) -> np.ndarray | None:
+        """The tokens of the text after the templates (None: unknown, hash the text)."""
+        if self.line is None:
+            return self.hashes if cleaned is None else None
+        if cleaned is None or cleaned.lines_kept is None:
+            return None
+        return self.hashes[cleaned.lines_kept[self.line]]
+
+
+def dedupe_tokens(text: str, template: PageIn | None) -> DedupeTokens | None:
+    sketcher = default_sketcher()
+    if template is None:
+        return DedupeTokens(sketcher.token_hashes(text))
+    found = sketcher.line_token_hashes(template.lines)
+    return None if found is None else DedupeTokens(*found)
 
 
 @dataclass(slots=True)
@@ -153,8 +182,11 @@ def prepare(
         t0 = time.perf_counter()
         template = template_input(page, extracted, settings.site_key)  # type: ignore[arg-type]
         timings["templates"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    tokens = dedupe_tokens(extracted.text, template)
+    timings["dedupe"] = time.perf_counter() - t0
     page.body = ""  # done with it; keeps what crosses process boundaries small
-    return Prepared(page, extracted, timings, template, canonical)
+    return Prepared(page, extracted, timings, template, canonical, tokens)
 
 
 def finish(
@@ -182,8 +214,9 @@ def finish(
             timings["templates"] = timings.get("templates", 0.0) + time.perf_counter() - t0
             t0 = time.perf_counter()
         stage = "dedupe"
-        verdict = stages.deduper.check(doc_id, extracted.text)
-        timings["dedupe"] = time.perf_counter() - t0
+        tokens = None if result.tokens is None else result.tokens.of(cleaned)
+        verdict = stages.deduper.check(doc_id, extracted.text, tokens)
+        timings["dedupe"] = timings.get("dedupe", 0.0) + time.perf_counter() - t0
         stage = "publish"
         record = build_article(
             page,

@@ -11,13 +11,16 @@ verification (``verify.decide``, shared by both index backends).
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from worker.records import DedupVerdict
 
+if TYPE_CHECKING:
+    import numpy as np
+
 
 class Deduper(Protocol):
-    def check(self, doc_id: str, text: str) -> DedupVerdict: ...
+    def check(self, doc_id: str, text: str, tokens: np.ndarray | None = None) -> DedupVerdict: ...
 
     def close(self) -> None: ...
 

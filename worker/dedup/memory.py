@@ -81,8 +81,9 @@ class MemoryDeduper:
 
     # --- the Deduper protocol ---------------------------------------------------------------
 
-    def check(self, doc_id: str, text: str) -> DedupVerdict:
-        sketch = self._sketcher.sketch(text)
+    def check(self, doc_id: str, text: str, tokens: np.ndarray | None = None) -> DedupVerdict:
+        """``tokens``: the text's ``Sketcher.token_hashes``, when computed elsewhere."""
+        sketch = self._sketcher.sketch(text, tokens)
         now = self._clock()
         id_key = doc_key(doc_id)
         keys = np.append(sketch.keys, np.uint64(id_key))

@@ -24,12 +24,13 @@ snapshots and a shared Redis index (``FORMAT`` is checked on load).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 import xxhash
 
-from worker.dedup.normalize import token_starts
+from worker.dedup.normalize import token_lines, token_starts
 
 FORMAT = 1
 SHINGLE = 5
@@ -115,7 +116,19 @@ class Sketcher:
         Separators are zeroed, so a sum from one token's start to the next one's
         (``np.add.reduceat``) is exactly that token's polynomial.
         """
-        cps, starts = token_starts(text)
+        return self._hash(*token_starts(text))
+
+    def line_token_hashes(self, lines: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
+        """``token_hashes`` of the lines joined, and the line of each token: the tokens of any
+        subset of the lines, joined by whitespace, are ``hashes[keep[line]]``. None in the
+        rare case the lines cannot be told apart after normalisation."""
+        found = token_lines(lines)
+        if found is None:
+            return None
+        cps, starts, line = found
+        return self._hash(cps, starts), line
+
+    def _hash(self, cps: np.ndarray, starts: np.ndarray) -> np.ndarray:
         if starts.size == 0:
             return np.empty(0, dtype=np.uint64)
         if cps.size > self._powers.size:
@@ -123,8 +136,9 @@ class Sketcher:
         terms = cps.astype(np.uint64) * self._powers[: cps.size]
         return _mix(np.add.reduceat(terms, starts) * self._inverse[starts])
 
-    def sketch(self, text: str) -> Sketch:
-        tokens = self.token_hashes(text)
+    def sketch(self, text: str, tokens: np.ndarray | None = None) -> Sketch:
+        """``tokens``: the text's ``token_hashes`` when already known."""
+        tokens = self.token_hashes(text) if tokens is None else tokens
         exact = xxhash.xxh3_128_digest(tokens.astype("<u8").tobytes())
         shingles = shingle_hashes(tokens)
         top = _distinct((shingles >> _U64(64 - SAMPLE_BITS)).astype(np.uint32))  # sorted
@@ -136,6 +150,12 @@ class Sketcher:
             shingles=top,
             keys=np.concatenate([exact_keys, band_keys(minhash(shingles), shingles.size)]),
         )
+
+
+@functools.cache
+def default_sketcher() -> Sketcher:
+    """One per process (it caches powers): for token hashing outside a deduper."""
+    return Sketcher()
 
 
 def shingle_hashes(tokens: np.ndarray) -> np.ndarray:

@@ -66,19 +66,25 @@ def _utf32(text: str) -> np.ndarray:
 
 def folded_codepoints(text: str) -> np.ndarray:
     """Case-folded code points of word characters, 0 for separators, ignorables deleted."""
+    return _folded(text)[0]
+
+
+def _folded(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """(``folded_codepoints``, the code points each came from: the same length)."""
     cps = _utf32(text)
     if cps.size == 0:
-        return cps
+        return cps, cps
     if cps.max() < _BMP:
         folded = _table()[cps]
         if folded.max() < SLOW:
-            return folded
+            return folded, cps
         if not (folded == SLOW).any():
-            return folded[folded != SKIP]
+            kept = folded != SKIP
+            return folded[kept], cps[kept]
     return _folded_slow(text)
 
 
-def _folded_slow(text: str) -> np.ndarray:
+def _folded_slow(text: str) -> tuple[np.ndarray, np.ndarray]:
     """Texts with multi-character case folds or characters beyond the BMP."""
     cps = _utf32(text.casefold())
     bmp = cps < _BMP
@@ -87,17 +93,33 @@ def _folded_slow(text: str) -> np.ndarray:
     folded[~bmp] = [_fold_char(chr(cp)) for cp in cps[~bmp].tolist()]
     slow = folded == SLOW  # still unfolded after casefold: a letter, keep as is
     folded[slow] = cps[slow]
-    return folded[folded != SKIP]
+    kept = folded != SKIP
+    return folded[kept], cps[kept]
+
+
+def _starts(cps: np.ndarray) -> np.ndarray:
+    is_word = cps != 0
+    starts = np.flatnonzero(is_word[1:] > is_word[:-1]) + 1
+    if is_word.size and is_word[0]:
+        starts = np.concatenate([[0], starts])
+    return starts
 
 
 def token_starts(text: str) -> tuple[np.ndarray, np.ndarray]:
     """(folded code points with 0 for separators, token start offsets)."""
     cps = folded_codepoints(prepare(text))
-    is_word = cps != 0
-    starts = np.flatnonzero(is_word[1:] > is_word[:-1]) + 1
-    if is_word.size and is_word[0]:
-        starts = np.concatenate([[0], starts])
-    return cps, starts
+    return cps, _starts(cps)
+
+
+def token_lines(lines: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``token_starts`` of the lines joined by newlines, plus each token's line index; None
+    when normalising moved a line break (an encoded newline such as ``&#10;``)."""
+    text = prepare("\n".join(lines))
+    if text.count("\n") != max(len(lines) - 1, 0):
+        return None
+    cps, source = _folded(text)
+    starts = _starts(cps)
+    return cps, starts, np.cumsum(source == 10)[starts]
 
 
 def words(text: str) -> list[str]:

@@ -29,12 +29,16 @@ copy instead of publishing the story twice.
 from __future__ import annotations
 
 import struct
+from typing import TYPE_CHECKING
 
 import redis
 
 from worker.dedup.minhash import FORMAT, Sketch, Sketcher, doc_key, pack_sample, unpack_sample
 from worker.dedup.verify import MAX_PER_KEY, Candidate, Thresholds, cluster_of, decide
 from worker.records import DedupVerdict, TransientError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAX_ATTEMPTS = 16
 EPOCHS_PER_TTL = 2  # index hashes live ttl_s + one epoch; a lookup reads 3 epochs
@@ -141,8 +145,9 @@ class RedisDeduper:
         self._script = self._client.register_script(CHECK_AND_INSERT)
         self._sketcher = Sketcher()
 
-    def check(self, doc_id: str, text: str) -> DedupVerdict:
-        sketch = self._sketcher.sketch(text)
+    def check(self, doc_id: str, text: str, tokens: np.ndarray | None = None) -> DedupVerdict:
+        """``tokens``: the text's ``Sketcher.token_hashes``, when computed elsewhere."""
+        sketch = self._sketcher.sketch(text, tokens)
         args, pairs = self.script_args(doc_id, sketch)
         expected = b""  # first call: insert only if there is no candidate at all
         for _ in range(MAX_ATTEMPTS):

@@ -88,6 +88,7 @@ class Emission:
     total_chars: int
     arrived: float  # ``now`` when the page was pushed (latency = emitted - arrived)
     words: int = 0  # whitespace-separated words of ``text``
+    keep: np.ndarray | None = None  # bool per candidate line: the lines ``text`` is made of
 
 
 @dataclass(slots=True)
@@ -241,6 +242,7 @@ class TemplateStream:
             int(item.features.chars.sum()),
             item.arrived,
             item.words,
+            keep,
         )
 
     def _keep(self, item: _Pending) -> np.ndarray:

@@ -71,6 +71,7 @@ class Cleaned:
     revisions: list[Revision]
     slot: Slot
     words: int = 0  # whitespace-separated words of ``text``
+    lines_kept: Any = None  # bool per candidate line (numpy): the lines ``text`` is made of
 
     def keep(self, published: Any) -> None:
         """Remember what was published for this page (e.g. its topic and record), so a later
@@ -113,7 +114,8 @@ class TemplateStage:
             for e in emissions
             if e is not mine and e.context.published is not None
         ]
-        return Cleaned(mine.text, boilerplate_ratio(mine), revisions, item.context, mine.words)
+        ratio = boilerplate_ratio(mine)
+        return Cleaned(mine.text, ratio, revisions, item.context, mine.words, mine.keep)
 
     def apply(self, extracted: Extracted, item: PageIn) -> Cleaned:
         """``push`` for the pipeline (``item``: the page's ``template_input``): the page's text
