@@ -1,10 +1,11 @@
-"""Run the CPU stages (decode, extract) on every core.
+"""Run the CPU stages on every core.
 
-The GIL serialises extraction, so a batch's records are prepared in a process
-pool while dedupe, publishing and commits stay in the consuming process, in
-offset order. A record that kills its pool process (a crash in C code, the OOM
-killer) is found by retrying the batch one record at a time and dead-lettered,
-so it cannot bring the worker down in a loop. Pool processes end with the
+The GIL serialises extraction, so a batch's records are prepared in a process pool
+(decode, extract, and the per-page halves of the site templates and of dedupe) while
+what needs order or state (the sites' windows, the dedup index, publishing and commits)
+stays in the consuming process, in offset order. A record that kills its pool process (a
+crash in C code, the OOM killer) is found by retrying the batch one record at a time and
+dead-lettered, so it cannot bring the worker down in a loop. Pool processes end with the
 consuming process, even when it is SIGKILLed.
 """
 

@@ -1,10 +1,13 @@
-"""The template stage in the pipeline: after extract, before dedupe, in the consuming process.
+"""The template stage in the pipeline: after extract, before dedupe.
 
-Extraction runs in a process pool, one page at a time; the template state needs every page
-of a site in order, so it lives where records are finished (in offset order). What crosses
-over from the pool is small: the extracted text, and for plain-text pages the page's own
-lines (``source_lines``), because on a text rendering the template is best seen on the raw
-lines (menus, sign-up boxes, footers), not only on what the line cleaner kept.
+It has two halves. What depends on one page alone runs where the page is extracted (the
+process pool): its candidate lines and, per line, the normal form's fingerprint, size, word
+count and headline flag (``template_input``). The template state needs every page of a site
+in order, so the other half lives where records are finished (in offset order): look the
+fingerprints up in the site's window and keep the lines that are not template (``apply``).
+For plain-text pages the candidate lines are the page's own lines (``source_lines``),
+because on a text rendering the template is best seen on the raw lines (menus, sign-up
+boxes, footers), not only on what the line cleaner kept.
 
 For HTML the candidate lines are the lines of the extracted text. For a text page they are
 the page's lines, and until the page's template is known (too little of it repeats on the
