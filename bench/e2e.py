@@ -255,10 +255,16 @@ def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 90) -> None:
     raise SystemExit("worker did not become ready")
 
 
-def latency_rate(pages_per_s: float) -> float:
-    """Records/s of the latency phase: well below what was measured, so latency shows the
-    pipeline's own delay (batching, extraction, acks), not a queue."""
-    return max(1.0, LATENCY_LOAD * pages_per_s)
+def feed_paced(
+    bootstrap: str, topic: str, messages: list[Message], repeats: int, pages_per_s: float
+) -> Sent:
+    """The latency phase's records: ``LATENCY_SECONDS`` at ``LATENCY_LOAD`` of the rate just
+    measured, well below it, so latency shows the pipeline's own delay (batching,
+    extraction, acks), not a queue. URLs continue after the throughput phase's repeats."""
+    rate = max(1.0, LATENCY_LOAD * pages_per_s)
+    later = range(repeats, repeats + LATENCY_SECONDS)  # enough repeats for the limit
+    sent, _ = feed(bootstrap, topic, messages, later, rate, int(rate * LATENCY_SECONDS))
+    return sent
 
 
 # --- the two contenders -----------------------------------------------------------------
@@ -294,15 +300,7 @@ def run_ours(
         cpu = tree_cpu_seconds(proc.pid) - cpu0
         metrics = scrape(port)
         seconds = metrics["ingest_last_processed_timestamp_seconds"] - start
-        rate = latency_rate(total / seconds)
-        paced, _ = feed(
-            bootstrap,
-            f"{prefix}.raw",
-            messages,
-            range(repeats, repeats + LATENCY_SECONDS),
-            rate=rate,
-            limit=int(rate * LATENCY_SECONDS),
-        )
+        paced = feed_paced(bootstrap, f"{prefix}.raw", messages, repeats, total / seconds)
         wait_done(port, proc, done + len(paced))
         rss = tree_peak_rss_mb(proc.pid)
         expect = int(scrape_outputs(scrape(port)))
@@ -366,15 +364,7 @@ def run_glue(bootstrap: str, messages: list[Message], repeats: int) -> Result:
         cpu = tree_cpu_seconds(proc.pid) - cpu0
         stamps = [ts for _, _, ts in outputs.seen]
         seconds = (max(stamps) - min(stamps)) / 1000 * total / max(1, total - 1)
-        rate = latency_rate(total / seconds)
-        paced, _ = feed(
-            bootstrap,
-            f"{prefix}.raw",
-            messages,
-            range(repeats, repeats + LATENCY_SECONDS),
-            rate=rate,
-            limit=int(rate * LATENCY_SECONDS),
-        )
+        paced = feed_paced(bootstrap, f"{prefix}.raw", messages, repeats, total / seconds)
         outs = outputs.wait_for(total + len(paced))
         rss = tree_peak_rss_mb(proc.pid)
     finally:
