@@ -67,3 +67,19 @@ def test_a_record_that_kills_its_process_is_dead_lettered_and_the_rest_survive()
     assert (results[1].kind, results[1].reason) == ("dead_letter", "worker_crashed")
     assert all(isinstance(r, Prepared) for r in again)
     assert seen == [0, 1, 2]  # every record handed over once, crashed or not
+
+
+def test_start_brings_every_pool_process_up_before_the_first_batch() -> None:
+    settings = replace(Settings(), processes=2)
+    inline = CpuPool(settings, make_extractor(), 1)
+    inline.start()
+    assert inline._executor is None  # inline: nothing to start
+    pool = CpuPool(settings, make_extractor(), 2)
+    try:
+        pool.start()
+        assert pool._executor is not None
+        processes = pool._executor._processes  # started with their extractors built
+        assert len(processes) == 2 and all(p.is_alive() for p in processes.values())
+        assert isinstance(pool.prepare_all([item(1)])[0], Prepared)
+    finally:
+        pool.close()

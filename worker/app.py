@@ -77,6 +77,7 @@ class Worker:
                 raise SystemExit(f"topics missing and INGEST_CREATE_TOPICS is false: {missing}")
         server = serve(self.metrics, s.metrics_host, s.metrics_port, self.readiness)
         self.metrics_port = server.server_port
+        self.pool.start()  # before joining the group: ready means able to extract
         self.producer = kafka_io.make_producer(s)
         self.consumer = kafka_io.make_consumer(s, _Listener(self))
         log.info(

@@ -61,6 +61,10 @@ def _wait_then_exit(pidfd: int) -> None:
     os._exit(1)
 
 
+def _started() -> int:
+    return os.getpid()
+
+
 def _prepare(item: Item) -> Prepared | Failed:
     assert _settings is not None and _extract is not None
     return prepare(item[0], item[1], _settings, _extract)
@@ -98,6 +102,15 @@ class CpuPool:
                 max_tasks_per_child=2000,
             )
         return self._executor
+
+    def start(self) -> None:
+        """Start the pool processes now, each with its extractor built, so the first batch
+        does not wait for them (nor count their start-up) and readiness means it."""
+        if self.processes <= 1:
+            return
+        pool = self._pool()
+        for future in [pool.submit(_started) for _ in range(self.processes)]:
+            future.result()
 
     def prepare_all(
         self, items: Sequence[Item], on_ready: OnReady | None = None
