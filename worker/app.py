@@ -167,15 +167,8 @@ class Worker:
             return
         try:
             if held.prepared is None:
-                # each record is finished (dedupe, templates: offset order, this process) as
-                # soon as it is prepared, while the pool works on the next ones
-                outcomes: list[Outcome] = []
-                held.prepared = self.pool.prepare_all(
-                    [(r.value, r.headers or []) for r in held.records],
-                    lambda i, p: outcomes.append(self._finish(held.records[i], p)),
-                )
-                held.outcomes = outcomes
-            if held.outcomes is None:
+                self._prepare_and_finish(held)
+            if held.outcomes is None:  # a retry: the batch is prepared, finish it again
                 held.outcomes = [
                     self._finish(r, p) for r, p in zip(held.records, held.prepared, strict=True)
                 ]
@@ -193,6 +186,29 @@ class Worker:
         self._record(held)
         self._held = None
         self._save_templates()
+
+    def _prepare_and_finish(self, held: _Held) -> None:
+        """Each record is finished (templates, dedupe: offset order, this process) as soon as
+        it is prepared, while the pool works on the next ones. When the dedup store is down
+        the pool still completes the batch, so a retry finishes it without extracting again
+        (finishing a record twice is safe: a replay)."""
+        outcomes: list[Outcome] = []
+        down: list[TransientError] = []
+
+        def on_ready(i: int, prepared: Prepared | Failed) -> None:
+            if down:
+                return
+            try:
+                outcomes.append(self._finish(held.records[i], prepared))
+            except TransientError as exc:
+                down.append(exc)
+
+        held.prepared = self.pool.prepare_all(
+            [(r.value, r.headers or []) for r in held.records], on_ready
+        )
+        if down:
+            raise down[0]
+        held.outcomes = outcomes
 
     def _save_templates(self, force: bool = False) -> None:
         """Snapshot the site templates (throttled), after a commit and at shutdown."""

@@ -156,7 +156,6 @@ def prepare(
         stage = "extract"
         with time_budget(settings.extract_timeout_s):
             extracted = extract(page)
-        canonical = canonical_url_of(page, extracted)
         timings["extract"] = time.perf_counter() - t1
         if len(extracted.text) > settings.max_text_chars:
             # a "page" that is megabytes of prose (a dump, a generated endless page): every
@@ -177,6 +176,9 @@ def prepare(
         reason, detail = failure_reason(exc, stage)
         record_id = record_id or getattr(exc, "record_id", None)
         return Failed("dead_letter", stage, reason, detail, record_id, timings)
+    t0 = time.perf_counter()
+    canonical = canonical_url_of(page, extracted)  # metadata: only for records that go on
+    timings["extract"] += time.perf_counter() - t0
     template = None
     if settings.site_templates:
         t0 = time.perf_counter()

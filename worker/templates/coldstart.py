@@ -111,10 +111,6 @@ class _Pending:
     def lines(self) -> list[str]:
         return self.blob.decode("utf-8", "surrogatepass").split("\n") if self.blob else []
 
-    @property
-    def prints(self) -> np.ndarray:
-        return self.features.prints
-
     def nbytes(self) -> int:
         f = self.features
         arrays = f.prints.nbytes + f.headline.nbytes + f.chars.nbytes + f.words.nbytes
