@@ -33,6 +33,9 @@ log = get_logger("worker.app")
 ACK_TIMEOUT_S = 130.0  # a little above the producer's delivery timeout
 MAX_BACKOFF_S = 15.0
 PROGRESS_LOG_S = 10.0  # totals in the log at most this often, not per batch
+# What kafka-python raises from send() for a record it cannot serialise (a header value
+# that is not bytes, a key that does not encode): the record's fault, not the broker's.
+UNSENDABLE = (TypeError, ValueError, UnicodeError, AssertionError)
 
 
 @dataclass
@@ -144,12 +147,14 @@ class Worker:
             polled = self.consumer.poll(
                 timeout_ms=self.settings.poll_timeout_ms, max_records=self.settings.batch_size
             )
-        except KafkaError as exc:
-            if not kafka_io.is_transient(exc):
-                raise
+        except Exception as exc:  # noqa: BLE001 - a fetch that fails must not stop the worker
+            # Batches the client cannot decode are read past (``kafka_records``); what is
+            # left is the broker's or the set-up's state: say so, wait, poll again.
+            transient = kafka_io.is_transient(exc)
             self.metrics.errors.labels("kafka").inc()
-            log.warning("poll_failed", error=type(exc).__name__)
-            time.sleep(1)
+            report = log.warning if transient else log.error
+            report("poll_failed", error=f"{type(exc).__name__}: {exc}"[:300], transient=transient)
+            time.sleep(1 if transient else 5)
             return []
         self._last_poll_ok = time.monotonic()
         records = [r for batch in polled.values() for r in batch]
@@ -235,21 +240,25 @@ class Worker:
         futures, revisions = [], []
         for i, (record, outcome) in enumerate(zip(held.records, held.outcomes, strict=True)):
             for revision in outcome.revisions:
-                with contextlib.suppress(MessageSizeTooLargeError):  # the first version stands
-                    revisions.append(self._send(revision))
+                with contextlib.suppress(MessageSizeTooLargeError, *UNSENDABLE):
+                    revisions.append(self._send(revision))  # the first version stands
             if outcome.topic is None:
                 continue
             try:
                 futures.append((i, self._send(outcome)))
             except MessageSizeTooLargeError:
-                held.outcomes[i] = self._too_large(record, outcome)
+                held.outcomes[i] = self._in_place_of(record, outcome, "too_large_to_publish")
+                futures.append((i, self._send(held.outcomes[i])))
+            except UNSENDABLE as exc:  # the client refused it: never let that stop the batch
+                held.outcomes[i] = self._in_place_of(record, outcome, "unsendable", exc)
                 futures.append((i, self._send(held.outcomes[i])))
         self.producer.flush(timeout=ACK_TIMEOUT_S)
         for i, future in futures:
             try:
                 future.get(timeout=ACK_TIMEOUT_S)
             except MessageSizeTooLargeError:  # the broker's limit is below ours
-                held.outcomes[i] = self._too_large(held.records[i], held.outcomes[i])
+                record, outcome = held.records[i], held.outcomes[i]
+                held.outcomes[i] = self._in_place_of(record, outcome, "too_large_to_publish")
                 self._send(held.outcomes[i]).get(timeout=ACK_TIMEOUT_S)
         for future in revisions:
             with contextlib.suppress(MessageSizeTooLargeError):  # the first version stands
@@ -263,20 +272,22 @@ class Worker:
             outcome.topic, key=outcome.key, value=outcome.value, headers=outcome.headers or None
         )
 
-    def _too_large(self, record: ConsumerRecord, outcome: Outcome) -> Outcome:
-        """An output the broker will not take: a dead letter without the value, pointing at
-        the source record (which stays readable at its offset)."""
+    def _in_place_of(
+        self, record: ConsumerRecord, outcome: Outcome, reason: str, exc: Exception | None = None
+    ) -> Outcome:
+        """An output the broker or the client will not take: a dead letter without the value
+        (headers made safe), pointing at the source record (which stays readable at its
+        offset)."""
+        detail = f"{outcome.kind} record over the broker's size limit"
+        if exc is not None:
+            detail = f"{outcome.kind} record refused by the client: {type(exc).__name__}"
         failed = Failed(
-            "dead_letter",
-            "publish",
-            "too_large_to_publish",
-            f"{outcome.kind} record over the broker's size limit",
-            outcome.record_id,
-            outcome.timings,
+            "dead_letter", "publish", reason, detail, outcome.record_id, outcome.timings
         )
         origin = Origin(record.topic, record.partition, record.offset, record.timestamp)
-        dead = failed_outcome(failed, None, record.headers or [], record.key, origin, self.settings)
-        dead.headers.append(("value_omitted", b"too_large_to_publish"))
+        key = record.key if isinstance(record.key, bytes) else None
+        dead = failed_outcome(failed, None, record.headers or [], key, origin, self.settings)
+        dead.headers.append(("value_omitted", reason.encode()))
         return dead
 
     def _commit(self, records: list[ConsumerRecord]) -> None:
@@ -347,7 +358,12 @@ class Worker:
         """
         assert self.consumer is not None
         wait_s = min(wait_s, self.settings.poll_timeout_ms / 1000)
-        polled = self.consumer.poll(timeout_ms=max(int(wait_s * 1000), 1), max_records=1)
+        try:
+            polled = self.consumer.poll(timeout_ms=max(int(wait_s * 1000), 1), max_records=1)
+        except Exception as exc:  # noqa: BLE001 - waiting anyway; the batch is retried
+            log.warning("keep_alive_poll_failed", error=type(exc).__name__)
+            time.sleep(wait_s)
+            return
         for tp, records in polled.items():
             self.consumer.seek(tp, records[0].offset)
         if polled:  # buffered records come back at once: do not spin

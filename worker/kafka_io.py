@@ -22,6 +22,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from worker import kafka_records
 from worker.config import Settings
 from worker.logs import get_logger
 
@@ -136,6 +137,12 @@ def make_consumer(
     listener: ConsumerRebalanceListener | None = None,
     topics: Iterable[str] | None = None,
 ) -> KafkaConsumer:
+    if not kafka_records.install():
+        log.warning(
+            "lenient_batch_reader_unavailable",
+            detail="this kafka-python lacks the batch reader we wrap: a batch it cannot "
+            "decode will stop its partition",
+        )
     consumer = KafkaConsumer(
         **client_config(settings),
         group_id=settings.group_id,

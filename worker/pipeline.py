@@ -19,6 +19,7 @@ import orjson
 from worker.article import build_article, canonical_url_of, now_iso
 from worker.budget import BudgetExceeded, time_budget
 from worker.config import Settings
+from worker.deadletter import safe_headers, unreadable
 from worker.decode import decode
 from worker.dedup import Deduper
 from worker.dedup.minhash import default_sketcher
@@ -144,6 +145,9 @@ def prepare(
 ) -> Prepared | Failed:
     """decode -> extract: pure CPU work on one record, safe to run in another process."""
     timings: dict[str, float] = {}
+    marked = unreadable(headers)
+    if marked is not None:  # the Kafka client could not decode it: nothing to read
+        return Failed("dead_letter", "kafka", *marked)
     stage = "decode"
     record_id = None
     try:
@@ -297,17 +301,6 @@ def failure_reason(exc: Exception, stage: str) -> tuple[str, str]:
     return f"{stage}_error", f"{type(exc).__name__}: {exc}"[:500]
 
 
-DLQ_HEADERS = (
-    "error_stage",
-    "error_reason",
-    "error_detail",
-    "source_topic",
-    "source_partition",
-    "source_offset",
-    "failed_at",
-)
-
-
 def failed_outcome(
     failed: Failed,
     value: bytes | None,
@@ -321,7 +314,7 @@ def failed_outcome(
             "skipped", reason=failed.reason, record_id=failed.record_id, timings=failed.timings
         )
     # The original value and headers, plus why and where it failed (replay-dlq strips these).
-    kept = [(k, v) for k, v in headers if k not in DLQ_HEADERS]
+    kept = safe_headers(headers)
     extra = {
         "error_stage": failed.stage,
         "error_reason": failed.reason,
@@ -332,6 +325,10 @@ def failed_outcome(
         "failed_at": now_iso(),
     }
     kept.extend((k, v.encode("utf-8", "replace")) for k, v in extra.items())
+    if failed.stage == "kafka":  # the client could not decode it: there is no value to keep
+        kept.append(("value_omitted", failed.reason.encode()))
+    if key is None and value is None:  # a producer refuses a record with neither
+        key = f"{origin.topic}/{origin.partition}/{origin.offset}".encode()
     return Outcome(
         "dead_letter",
         settings.dlq_topic,
