@@ -346,6 +346,20 @@ def _heavy_html(cap: int, big: int) -> Iterator[Hostile]:
         *slow,
     )  # fmt: skip
     yield hostile(
+        "distinct_attributes_100k",  # the parser is quadratic in them, in C
+        b"<html><body><div "
+        + b" ".join(b"a%d=1" % i for i in range(100_000))
+        + b"><p>tiny</p></div></body></html>",
+        as_html("distinct_attributes_100k"),
+        f"{DLQ}:too_many_attributes",
+    )
+    yield hostile(
+        "center_nested_100k",  # a block element the old nesting guard did not count
+        b"<html><body>" + b"<center>" * 100_000 + b"deep",
+        as_html("center_nested_100k"),
+        f"{DLQ}:too_deep",
+    )
+    yield hostile(
         "million_tiny_elements",
         b"<html><body>" + b"<i></i>" * 1_000_000 + b"</body></html>",
         as_html("million_tiny_elements"),

@@ -18,9 +18,14 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
-from kafka.errors import CommitFailedError, KafkaError, MessageSizeTooLargeError
+from kafka.errors import (
+    CommitFailedError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    RebalanceInProgressError,
+)
 
-from worker import kafka_io
+from worker import attempts, kafka_io
 from worker.config import Settings
 from worker.logs import get_logger
 from worker.metrics import Metrics, serve
@@ -44,6 +49,7 @@ class _Held:
 
     records: list[ConsumerRecord]
     prepared: list[Prepared | Failed] | None = None
+    given_up: bool = False  # its one record was started MAX_TRIES times without finishing
     outcomes: list[Outcome] | None = None
     attempts: int = 0
     retry_at: float = 0.0
@@ -64,6 +70,8 @@ class Worker:
     _last_poll_ok: float = 0.0
     _signals: int = 0
     _totals: dict[str, int] = field(default_factory=dict)
+    _marks: dict[TopicPartition, attempts.Mark] = field(default_factory=dict)
+    _fetched_marks: set[TopicPartition] = field(default_factory=set)
     _last_progress_log: float = 0.0
     metrics_port: int | None = None
 
@@ -112,7 +120,7 @@ class Worker:
                 if self._held is None:
                     polled = self._poll()
                     if polled:
-                        self._held = _Held(polled)
+                        self._held = self._start_batch(polled)
                         idle_since = time.monotonic()
                     elif max_idle_s is not None and time.monotonic() - idle_since > max_idle_s:
                         break
@@ -163,6 +171,81 @@ class Worker:
             self.metrics.consumed_bytes.inc(sum(len(r.value or b"") for r in records))
         return records
 
+    def _start_batch(self, records: list[ConsumerRecord]) -> _Held:
+        """Mark where each partition starts (``attempts``) before any work, so a batch that
+        never finishes is narrowed down to its record, then given up, by whoever redoes it.
+        While a partition is in careful mode the batch is that partition's one record; the
+        rest of the poll is handed back."""
+        assert self.consumer is not None
+        by_tp: dict[TopicPartition, list[ConsumerRecord]] = {}
+        for r in records:
+            by_tp.setdefault(TopicPartition(r.topic, r.partition), []).append(r)
+        plans = {
+            tp: attempts.plan(self._mark_of(tp), rs[0].offset, rs[-1].offset)
+            for tp, rs in by_tp.items()
+        }
+        careful = next((tp for tp, (_, mode) in plans.items() if mode != "batch"), None)
+        if careful is not None:
+            for tp, rs in by_tp.items():  # hand back all but the careful partition's first
+                rest = rs[1:] if tp == careful else rs
+                if rest:
+                    self.consumer.seek(tp, rest[0].offset)
+            plans = {careful: plans[careful]}
+            records = by_tp[careful][:1]
+            mark, mode = plans[careful]
+            log.warning(
+                "careful_mode",
+                topic=careful.topic,
+                partition=careful.partition,
+                offset=mark.offset,
+                tries=mark.tries,
+                until=mark.careful_until,
+                give_up=mode == "give_up",
+            )
+        marks = {tp: mark for tp, (mark, _) in plans.items()}
+        self._commit_marks(marks)
+        return _Held(records, given_up=careful is not None and plans[careful][1] == "give_up")
+
+    def _mark_of(self, tp: TopicPartition) -> attempts.Mark | None:
+        """The group's mark for ``tp`` when first seen since assignment, merged with this
+        process's own (a broker that drops commit metadata, as Tansu 0.6 does, keeps the
+        count for as long as this process lives)."""
+        if tp not in self._fetched_marks:
+            assert self.consumer is not None
+            try:
+                committed = self.consumer.committed(tp, metadata=True)
+            except Exception as exc:  # noqa: BLE001 - unknown: count from what we know
+                log.warning("committed_offset_unknown", error=type(exc).__name__)
+                committed = None
+            self._fetched_marks.add(tp)
+            group = None if committed is None else attempts.parse(*committed[:2])
+            merged = attempts.merge(self._marks.get(tp), group)
+            if merged is not None:
+                self._marks[tp] = merged
+        return self._marks.get(tp)
+
+    def _commit_marks(self, marks: dict[TopicPartition, attempts.Mark]) -> None:
+        assert self.consumer is not None
+        offsets = {
+            tp: OffsetAndMetadata(m.offset, m.metadata(), -1)
+            for tp, m in marks.items()
+            if tp in self._assigned
+        }
+        for attempt in range(3):
+            offsets = {tp: o for tp, o in offsets.items() if tp in self._assigned}
+            if not offsets:
+                return
+            try:
+                self.consumer.commit(offsets)
+                self._marks.update(marks)
+                return
+            except RebalanceInProgressError:  # a join round is on: let poll complete it
+                self._keep_alive(0.1 * (attempt + 1))
+            except (CommitFailedError, KafkaError) as exc:  # the batch itself will find out
+                log.warning("attempt_mark_not_committed", error=type(exc).__name__)
+                return
+        log.warning("attempt_mark_not_committed", error="RebalanceInProgressError")
+
     def _try_held(self) -> None:
         held = self._held
         assert held is not None
@@ -199,6 +282,17 @@ class Worker:
         (finishing a record twice is safe: a replay)."""
         outcomes: list[Outcome] = []
         down: list[TransientError] = []
+        if held.given_up:  # started MAX_TRIES times without finishing: not again
+            held.prepared = [
+                Failed(
+                    "dead_letter",
+                    "extract",
+                    "not_finished",
+                    f"processing started {attempts.MAX_TRIES} times and never finished",
+                )
+            ]
+            held.outcomes = [self._finish(held.records[0], held.prepared[0])]
+            return
 
         def on_ready(i: int, prepared: Prepared | Failed) -> None:
             if down:
@@ -209,7 +303,9 @@ class Worker:
                 down.append(exc)
 
         held.prepared = self.pool.prepare_all(
-            [(r.value, r.headers or []) for r in held.records], on_ready
+            [(r.value, r.headers or []) for r in held.records],
+            on_ready,
+            tick=lambda: self._keep_alive(0.0),  # a slow batch must not get us evicted
         )
         if down:
             raise down[0]
@@ -292,18 +388,21 @@ class Worker:
 
     def _commit(self, records: list[ConsumerRecord]) -> None:
         assert self.consumer is not None
-        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
+        marks: dict[TopicPartition, attempts.Mark] = {}
         for r in records:
             tp = TopicPartition(r.topic, r.partition)
             if tp in self._assigned:
-                offsets[tp] = OffsetAndMetadata(r.offset + 1, "", -1)
-        if not offsets:
+                marks[tp] = attempts.finished(self._marks.get(tp), r.offset + 1)
+        if not marks:
             return
+        offsets = {tp: OffsetAndMetadata(m.offset, m.metadata(), -1) for tp, m in marks.items()}
         try:
             self.consumer.commit(offsets)
         except CommitFailedError:
             # The group moved on (rebalance): the new owner redoes these records.
             log.warning("commit_failed_rebalance", partitions=len(offsets))
+            return
+        self._marks.update(marks)
 
     def _record(self, held: _Held) -> None:
         """Count outcomes once they are safely published and committed."""
@@ -388,6 +487,7 @@ class Worker:
                 ]
                 self._held = _Held(kept) if kept else None
         self._assigned -= set(revoked)
+        self._fetched_marks -= set(revoked)  # read the group's mark again if it comes back
         for tp in revoked:
             with contextlib.suppress(KeyError):
                 self.metrics.lag.remove(tp.topic, str(tp.partition))

@@ -86,9 +86,15 @@ class Settings:
         minimum=1000,
     )
     processes: int = _opt(
-        0, "Processes for the CPU stages (0: one per core; 1: inline).", minimum=0
+        0,
+        "Processes for the CPU stages (0: one per core); each page runs in one of them.",
+        minimum=0,
     )
-    extract_timeout_s: float = _opt(10.0, "Time budget for extracting one page.", minimum=0.01)
+    extract_timeout_s: float = _opt(
+        10.0,
+        "Time budget for extracting one page; past 1.5x (at least +1 s) its process is killed.",
+        minimum=0.01,
+    )
     extractor: str = _opt(
         "fast",
         "Extraction engine: our fast Lexbor engine, or trafilatura plus our rules.",
