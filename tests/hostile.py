@@ -477,3 +477,10 @@ def hostile_inputs(cap: int, big_page_bytes: int = BIG_PAGE_BYTES) -> list[Hosti
     kinds = [h.kind for h in out]
     assert len(kinds) == len(set(kinds)), "kinds must be unique"
     return out
+
+
+def evasive_attributes_page(count: int) -> bytes:
+    """An element with ``count`` distinct attributes whose values hold ">", so no cheap scan
+    sees one long tag: the parser's quadratic C code runs until the hard limit kills it."""
+    attributes = b" ".join(b'a%d=">"' % i for i in range(count))
+    return b"<html><body><div " + attributes + b"><p>slow</p></div></body></html>"

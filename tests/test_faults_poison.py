@@ -9,6 +9,7 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
+from tests.hostile import evasive_attributes_page
 from tests.kafka_helpers import (
     Topics,
     committed_offsets,
@@ -129,6 +130,49 @@ def test_an_unknown_codec_a_bad_crc_and_a_bad_header_key_each_cost_only_their_ba
         b"7",
     ]
     assert read_leniently(raw, fetch_offset=2)[0].offset == 2  # mid-batch fetches still skip
+
+
+def test_a_parse_that_never_returns_to_python_is_killed_and_the_worker_keeps_its_group(
+    kafka_bootstrap: str, unique: str, tmp_path: Path
+) -> None:
+    """One pool process, a poll interval shorter than the parse: before, the consumer was
+    evicted and the batch redone for ever; now the page is killed at its hard limit, while
+    the consumer keeps polling."""
+    topics = Topics(f"t{unique}", partitions=1)
+    env = {
+        **topics.env(kafka_bootstrap),
+        "INGEST_PROCESSES": "1",
+        "INGEST_EXTRACT_TIMEOUT_S": "1",
+        "INGEST_MAX_POLL_INTERVAL_MS": "2500",
+        "INGEST_BATCH_SIZE": "4",
+    }
+    worker = start_worker(env, tmp_path / "w.log")
+    slow = [("content-type", b"text/html"), ("url", b"https://slow.example/a")]
+    try:
+        produce(
+            kafka_bootstrap,
+            topics.input,
+            [
+                (b"a", envelope(1), []),
+                (b"s", evasive_attributes_page(60_000), slow),
+                (b"s", evasive_attributes_page(60_000), slow),
+                (b"b", envelope(2), []),
+            ],
+        )
+        out = read_all(kafka_bootstrap, topics.output, 2, timeout=90)
+        dlq = read_all(kafka_bootstrap, topics.dlq, 2, timeout=60)
+        wait_for(
+            lambda: committed_offsets(kafka_bootstrap, topics.group, topics.input, 1)[0] == 4,
+            60,
+            "every offset committed",
+        )
+    finally:
+        worker.stop()
+    log = worker.log()
+    assert sorted(orjson.loads(r.value)["provenance"]["record_id"] for r in out) == ["r1", "r2"]
+    assert [dict(r.headers)["error_reason"] for r in dlq] == [b"timeout", b"timeout"]
+    assert '"page_over_hard_limit"' in log
+    assert '"partitions_revoked"' not in log.split('"stopping"')[0]  # never evicted
 
 
 def test_a_client_reading_the_dead_letter_topic_sees_ordinary_records(

@@ -98,6 +98,7 @@ class _Slot:
     task: int | None = None
     started: float = 0.0
     done: int = 0
+    ready: bool = True  # has built its extractor and said so
 
 
 class CpuPool:
@@ -125,10 +126,19 @@ class CpuPool:
     def start(self) -> None:
         """Start the pool processes now, each with its extractor built, so the first batch
         does not wait for them (nor count their start-up) and readiness means it."""
+        self._top_up()
+        for slot in self._slots:
+            if not slot.ready:
+                self._await_ready(slot, START_TIMEOUT_S)
+
+    def _top_up(self) -> None:
         while len(self._slots) < self.processes:
             self._slots.append(self._spawn())
 
     def _spawn(self) -> _Slot:
+        """A new pool process; it is ready once it says so (``_await_ready``), which the
+        batch loop waits for alongside the others' results, so a replacement building its
+        extractor never stalls the loop (nor the consumer's keep-alive)."""
         parent, child = self._context.Pipe()
         process = self._context.Process(
             target=_serve,
@@ -138,14 +148,21 @@ class CpuPool:
         )
         process.start()
         child.close()
-        if not parent.poll(START_TIMEOUT_S):
-            process.kill()
+        return _Slot(process, parent, ready=False, started=time.monotonic())
+
+    def _await_ready(self, slot: _Slot, timeout: float) -> bool:
+        """Take the process's hello if it is there within ``timeout``."""
+        if slot.conn.poll(timeout):
+            try:
+                slot.conn.recv()  # its pid, once its extractor is built
+                slot.ready = True
+                return True
+            except EOFError:
+                raise RuntimeError("an extraction process died while starting") from None
+        if time.monotonic() - slot.started > START_TIMEOUT_S:
+            slot.process.kill()
             raise RuntimeError("an extraction process did not start")
-        try:
-            parent.recv()  # its pid, once its extractor is built
-        except EOFError:
-            raise RuntimeError("an extraction process died while starting") from None
-        return _Slot(process, parent)
+        return False
 
     def prepare_all(
         self, items: Sequence[Item], on_ready: OnReady | None = None, tick: Tick | None = None
@@ -170,13 +187,13 @@ class CpuPool:
                 results[i] = prepare(value, headers, self.settings, self.extract)
                 deliver()
             return results  # type: ignore[return-value]
-        self.start()
+        self._top_up()
         queued = 0
         last_tick = time.monotonic()
         try:
             while delivered < len(items):
                 for slot in self._slots:
-                    if slot.task is None and queued < len(items):
+                    if slot.ready and slot.task is None and queued < len(items):
                         self._dispatch(slot, queued, items[queued])
                         queued += 1
                 self._collect(results)
@@ -197,12 +214,15 @@ class CpuPool:
     def _collect(self, results: list[Prepared | Failed | None]) -> None:
         """Wait for a result, a death or a deadline, whichever comes first."""
         busy = [s for s in self._slots if s.task is not None]
-        if not busy:
+        starting = [s for s in self._slots if not s.ready]
+        if not busy and not starting:
             return
         now = time.monotonic()
-        deadline = min(s.started for s in busy) + self.hard_limit_s
+        deadline = min((s.started for s in busy), default=now + TICK_S) + self.hard_limit_s
         timeout = max(0.0, min(deadline - now, TICK_S))
-        wait([s.conn for s in busy] + [s.process.sentinel for s in busy], timeout)
+        wait([s.conn for s in busy + starting] + [s.process.sentinel for s in busy], timeout)
+        for slot in starting:
+            self._await_ready(slot, 0)
         for i, slot in enumerate(self._slots):
             if slot.task is None:
                 continue
