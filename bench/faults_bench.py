@@ -991,6 +991,7 @@ def poison_scenario(
     extract_timeout_s: float = 2.0,
     max_poll_interval_ms: int = 5000,
     timeout_s: float = 180.0,
+    slow_only: bool = False,
 ) -> Run:
     """Records that stopped a worker or a partition for good: batches the client cannot
     decode, a null header on a dead letter, and pages whose parse never returns to Python
@@ -1019,6 +1020,10 @@ def poison_scenario(
     plan: list[tuple[str, str, object]] = []  # (expected outcome, how to send, what)
     for i in range(good):
         plan.append(("published", "producer", page(i)))
+        if slow_only:  # the eviction livelock alone: pages whose parse outlives the poll interval
+            if i % 6 == 4:
+                plan.append(("dead_letter", "producer", (evasive_attributes_page(60_000), html)))
+            continue
         if i % 6 == 2:
             crc = record_batch([(b"c", page(1000 + i), [])])
             crc[17] ^= 0xFF  # a failed CRC
@@ -1164,7 +1169,7 @@ def _scenarios(args: argparse.Namespace, workdir: Path) -> dict[str, Callable[[]
     def poison() -> object:
         with tansu_memory(sub("poison")) as b:
             topics = Topics(f"p{uuid.uuid4().hex[:8]}", partitions=1)
-            return poison_scenario(b, topics, sub("poison"))
+            return poison_scenario(b, topics, sub("poison"), slow_only=args.poison_slow_only)
 
     def fuzz() -> object:
         from bench.fuzz_decode_extract import fuzz as run_fuzz
@@ -1208,6 +1213,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=0.0, help="input records/s while killing")
     parser.add_argument("--fuzz-minutes", type=float, default=3.0)
     parser.add_argument("--seed", type=int, default=20261128)
+    parser.add_argument(
+        "--poison-slow-only", action="store_true", help="poison: only the slow pages (livelock)"
+    )
     parser.add_argument("--workdir", default="", help="logs go here (default: a temp dir)")
     parser.add_argument("--json", default="", help="also write the figures to this file")
     args = parser.parse_args(argv)
