@@ -41,6 +41,21 @@ def unknown_codec(batch: bytearray) -> bytearray:
     return batch
 
 
+def outputs_once_committed(
+    bootstrap: str, topics: Topics, *, articles: int, dead: int, end: int
+) -> tuple[list, list]:
+    """The articles and dead letters of a one-partition input, once its offsets up to
+    ``end`` are committed."""
+    out = read_all(bootstrap, topics.output, articles, timeout=90)
+    dlq = read_all(bootstrap, topics.dlq, dead, timeout=60)
+    wait_for(
+        lambda: committed_offsets(bootstrap, topics.group, topics.input, 1)[0] == end,
+        60,
+        "every offset committed",
+    )
+    return out, dlq
+
+
 def test_unreadable_batches_and_unsafe_headers_become_dead_letters_and_the_partition_goes_on(
     kafka_bootstrap: str, unique: str, tmp_path: Path
 ) -> None:
@@ -65,13 +80,7 @@ def test_unreadable_batches_and_unsafe_headers_become_dead_letters_and_the_parti
                 pytest.skip(f"this broker validates batches on produce (error {error})")
         produce(kafka_bootstrap, topics.input, [(b"f", envelope(6), [])])  # offset 5
 
-        out = read_all(kafka_bootstrap, topics.output, 2, timeout=90)
-        dlq = read_all(kafka_bootstrap, topics.dlq, 4, timeout=60)
-        wait_for(
-            lambda: committed_offsets(kafka_bootstrap, topics.group, topics.input, 1)[0] == 6,
-            60,
-            "every offset committed",
-        )
+        out, dlq = outputs_once_committed(kafka_bootstrap, topics, articles=2, dead=4, end=6)
         assert worker.proc.poll() is None, worker.log()[-3000:]
     finally:
         worker.stop()
@@ -159,13 +168,7 @@ def test_a_parse_that_never_returns_to_python_is_killed_and_the_worker_keeps_its
                 (b"b", envelope(2), []),
             ],
         )
-        out = read_all(kafka_bootstrap, topics.output, 2, timeout=90)
-        dlq = read_all(kafka_bootstrap, topics.dlq, 2, timeout=60)
-        wait_for(
-            lambda: committed_offsets(kafka_bootstrap, topics.group, topics.input, 1)[0] == 4,
-            60,
-            "every offset committed",
-        )
+        out, dlq = outputs_once_committed(kafka_bootstrap, topics, articles=2, dead=2, end=4)
     finally:
         worker.stop()
     log = worker.log()
