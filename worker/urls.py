@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 # Query parameters that identify a campaign or a click, not a page.
@@ -32,6 +33,8 @@ TRACKING_PARAMS = frozenset(
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "at_")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 WEB_SCHEMES = frozenset(_DEFAULT_PORTS)
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+TAB_NEWLINE = str.maketrans("", "", "\t\r\n")  # what browsers drop from a link's href
 
 
 def web_url(url: str) -> str | None:
@@ -43,6 +46,8 @@ def web_url(url: str) -> str | None:
     (``https://alice:s3cr3t@host``) or a disguise (``https://trusted.example@evil.example``
     is evil.example): it never reaches the output.
     """
+    if CONTROL_CHARS.search(url):
+        return None
     try:
         parts = urlsplit(url)
         _ = parts.port
@@ -62,7 +67,7 @@ def web_url(url: str) -> str | None:
 def resolve_url(href: str | None, base: str | None) -> str | None:
     """A link found in the markup as an absolute http(s) URL (see ``web_url``), or None:
     a link the page gets wrong is dropped, it never fails the page."""
-    href = (href or "").strip()
+    href = (href or "").strip().translate(TAB_NEWLINE)
     if not href:
         return None
     try:
