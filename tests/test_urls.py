@@ -52,6 +52,8 @@ def test_id_is_stable_and_differs_per_url() -> None:
         ("https://:443/a", None),
         ("http://[x/a", None),  # broken IPv6 host
         ("https://site\uff0eexample\u2100.com/", None),  # the netloc changes under NFKC
+        ("https://site\uff0eexample/", None),  # a fullwidth dot: NFKC changes it too
+        ("https://bücher.example/ü", "https://bücher.example/ü"),  # NFKC keeps it
         ("https://site.example:99999/", None),
         ("https://site.example/a\nb", None),
     ],

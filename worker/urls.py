@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 # Query parameters that identify a campaign or a click, not a page.
@@ -41,8 +42,9 @@ def web_url(url: str) -> str | None:
     """``url`` without its userinfo when it is an http(s) URL with a host, else None.
 
     Only those are pages: ``javascript:``, ``data:``, ``file:``, ``mailto:`` and a host-less
-    ``http:`` are not. ``urlsplit`` raises on a broken IPv6 host and on a netloc that NFKC
-    normalisation changes, ``port`` on a bad port. Userinfo is a credential
+    ``http:`` are not, nor is a URL with a broken IPv6 host, a bad port or a netloc that
+    NFKC normalisation changes (``urlsplit`` itself raises only when the change brings a
+    ``/``, ``?``, ``#``, ``@`` or ``:``). Userinfo is a credential
     (``https://alice:s3cr3t@host``) or a disguise (``https://trusted.example@evil.example``
     is evil.example): it never reaches the output.
     """
@@ -55,6 +57,9 @@ def web_url(url: str) -> str | None:
         return None
     if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname:
         return None
+    netloc = parts.netloc
+    if not netloc.isascii() and unicodedata.normalize("NFKC", netloc) != netloc:
+        return None  # a host in compatibility characters (fullwidth dots ...) is a disguise
     if "@" not in parts.netloc:
         return url
     userinfo = parts.netloc.rpartition("@")[0] + "@"
