@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-import orjson
 
-from worker.article import build_article, canonical_url_of, now_iso
+from worker.article import build_article, canonical_url_of, now_iso, serialise
 from worker.budget import BudgetExceeded, time_budget
 from worker.config import Settings
 from worker.deadletter import safe_headers, unreadable
@@ -24,6 +23,7 @@ from worker.decode import decode
 from worker.dedup import Deduper
 from worker.dedup.minhash import default_sketcher
 from worker.extract import Extractor
+from worker.extract.bounds import bound_metadata
 from worker.records import BadRecord, Extracted, Origin, Page, SkipRecord, TransientError
 from worker.templates import (
     Cleaned,
@@ -55,6 +55,7 @@ class Outcome:
     timings: dict[str, float] = field(default_factory=dict)
     # improved versions of earlier pages of the site (cold start "republish"), sent after this
     revisions: list[Outcome] = field(default_factory=list)
+    truncated: tuple[str, ...] = ()  # metadata fields of the article cut to their bounds
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,7 @@ class Prepared:
     template: PageIn | None = None  # the page's lines for the site templates (when on)
     canonical_url: str = ""  # chosen from the page's URL and its declared canonical link
     tokens: DedupeTokens | None = None  # the dedupe stage's token hashes, computed here
+    truncated: tuple[str, ...] = ()  # metadata fields cut to their bounds (``bound_metadata``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +183,7 @@ def prepare(
         record_id = record_id or getattr(exc, "record_id", None)
         return Failed("dead_letter", stage, reason, detail, record_id, timings)
     t0 = time.perf_counter()
+    truncated = bound_metadata(extracted)
     canonical = canonical_url_of(page, extracted)  # metadata: only for records that go on
     timings["extract"] += time.perf_counter() - t0
     template = None
@@ -192,7 +195,7 @@ def prepare(
     tokens = dedupe_tokens(extracted.text, template)
     timings["dedupe"] = time.perf_counter() - t0
     page.body = ""  # done with it; keeps what crosses process boundaries small
-    return Prepared(page, extracted, timings, template, canonical, tokens)
+    return Prepared(page, extracted, timings, template, canonical, tokens, truncated)
 
 
 def finish(
@@ -233,7 +236,7 @@ def finish(
             canonical_url=canonical,
             words=None if cleaned is None else cleaned.words,
         )
-        out_value = orjson.dumps(record)
+        out_value = serialise(record)
     except TransientError:
         raise
     except Exception as exc:  # noqa: BLE001 - a bug on one record must not stop the stream
@@ -248,6 +251,7 @@ def finish(
         "dedup_status": verdict.status,
         "record_id": page.record_id,
         "revisions": revision_outcomes(cleaned),
+        "truncated": result.truncated,
     }
     kind: OutcomeKind = "published" if verdict.status == "new" else "duplicate"
     topic = settings.output_topic
@@ -274,7 +278,7 @@ def revision_outcomes(cleaned: Cleaned | None) -> list[Outcome]:
         topic, record = revision.published
         record = revised_article(record, revision.text, revision.boilerplate_ratio, revision.words)
         own_id = record.get("provenance", {}).get("record_id")
-        value = orjson.dumps(record)
+        value = serialise(record)
         out.append(Outcome("revised", topic, record["id"].encode(), value, record_id=own_id))
     return out
 
