@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import xxhash
 
+from worker.textunits import line_word_counts
+
 _WORD = re.compile(r"\w+")
 _DIGITS = re.compile(r"\d+")
 _NON_WORD_IN_LINE = re.compile(r"[^\w\n]+")
@@ -68,7 +70,7 @@ class LineFeatures:
     prints: np.ndarray  # ``fingerprints`` of the normal forms
     headline: np.ndarray  # bool: the page's own headline (``headline_mask``)
     chars: np.ndarray  # int32: characters
-    words: np.ndarray  # int32: whitespace-separated words (a text's count is their sum)
+    words: np.ndarray  # int32: ``count_words`` of each line (a text's count is their sum)
 
 
 def line_features(lines: Sequence[str], title: str | None, url: str | None) -> LineFeatures:
@@ -77,7 +79,7 @@ def line_features(lines: Sequence[str], title: str | None, url: str | None) -> L
         fingerprints(normals),
         np.array(headline_mask(normals, title, url), dtype=bool),
         np.fromiter(map(len, lines), np.int32, len(lines)),
-        np.fromiter((len(x.split()) for x in lines), np.int32, len(lines)),
+        line_word_counts(lines),
     )
 
 
