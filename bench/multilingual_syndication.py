@@ -167,6 +167,7 @@ class Generator:
                 self.stories.append(set(pids))
                 return pids, "real"
         cap = self.args.max_overlap
+        exclude = exclude.union(*self.real)  # real articles not used yet stay whole
         mean = sum(self.pwords) / len(self.pwords)
         for _ in range(200):
             n = max(self.rng.randint(4, 7), math.ceil(min_words / mean))

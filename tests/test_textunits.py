@@ -120,7 +120,7 @@ def test_line_counts_add_up_to_the_text_count() -> None:
 SPACED = st.text(
     alphabet=st.sampled_from(
         list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:'\"!?-_()\n\t")
-        + list("éàüßçñøÆœ’“”—–…\u00a0\u200bДомгрекαβγ©®™€")
+        + list("éàüßçñøÆœ’“”—–…\u00a0\u200bДомгрекαβγ©®™€❤\ufe0f")
     ),
     max_size=300,
 )

@@ -53,6 +53,7 @@ UNSPACED_CLASS = "".join(f"\\u{lo:04x}-\\u{hi:04x}" for lo, hi, _ in UNSPACED_BL
 )  # a regular-expression character class body: ``f"[{UNSPACED_CLASS}]"``
 
 _BMP = 0x10000
+FIRST_UNSPACED = 0x0E00  # no script below this code point is written without spaces
 
 
 @functools.cache
@@ -105,6 +106,14 @@ def letter_weights(cps: np.ndarray) -> np.ndarray:
     return out
 
 
+def _has_unspaced(cps: np.ndarray) -> bool:
+    """Cheap for spaced text: only its few characters above U+0E00 (quotes, dashes) are
+    looked up."""
+    high = cps[cps >= FIRST_UNSPACED]
+    return bool(high.size) and bool(letter_weights(high).any())
+
+
+@functools.lru_cache(maxsize=4)  # a page's text is counted by the skip, page type, output
 def count_words(text: str) -> int:
     """Words of a text in any script: ``len(text.split())`` for text written with spaces
     (so English counts are those of ``wc -w``); a space-separated piece holding letters of
@@ -112,10 +121,9 @@ def count_words(text: str) -> int:
     if text.isascii():
         return len(text.split())
     cps = code_points(text)
-    w = letter_weights(cps)
-    if not w.any():
+    if not _has_unspaced(cps):
         return len(text.split())
-    return int(_piece_words(cps, w).sum())
+    return int(_piece_words(cps, letter_weights(cps)).sum())
 
 
 def line_word_counts(lines: Sequence[str]) -> np.ndarray:
@@ -125,10 +133,9 @@ def line_word_counts(lines: Sequence[str]) -> np.ndarray:
     if joined.isascii() or joined.count("\n") != max(len(lines) - 1, 0):
         return np.fromiter(map(count_words, lines), np.int32, len(lines))
     cps = code_points(joined)
-    w = letter_weights(cps)
-    if not w.any():
+    if not _has_unspaced(cps):
         return np.fromiter((len(x.split()) for x in lines), np.int32, len(lines))
-    words = _piece_words(cps, w)
+    words = _piece_words(cps, letter_weights(cps))
     line_of_piece = np.cumsum(cps == 10)[_piece_starts(cps)]
     return np.bincount(line_of_piece, weights=words, minlength=len(lines)).astype(np.int32)
 

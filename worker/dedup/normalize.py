@@ -24,7 +24,7 @@ import unicodedata
 
 import numpy as np
 
-from worker.textunits import letter_weights, unspaced
+from worker.textunits import FIRST_UNSPACED, letter_weights, unspaced
 
 # Invisible characters that are deleted (not separators): they may sit inside a word.
 IGNORABLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"
@@ -40,13 +40,12 @@ SLOW = 0xFFFFFFFE  # table value of a character whose case fold is several chara
 
 # Arabic harakat, superscript alef and tatweel: optional in writing, deleted like IGNORABLE.
 ARABIC_OPTIONAL = frozenset(chr(cp) for cp in [*range(0x064B, 0x0660), 0x0670, 0x0640])
-FIRST_UNSPACED = 0x0E00  # no script below this code point is written without spaces
 
 
 def _fold_char(ch: str) -> int:
     """The folded code point of a one-character fold, 0 for a separator."""
-    if ch in IGNORABLE or ch in ARABIC_OPTIONAL:
-        return SKIP
+    if ch in IGNORABLE or ch in ARABIC_OPTIONAL or unicodedata.name(ch, "").startswith("VARIATION"):
+        return SKIP  # variation selectors (emoji presentation) are marks but modify no letter
     word = ch.isalnum() or ch == "_" or unicodedata.category(ch) in ("Mn", "Mc")
     return ord(ch) if word else 0
 
