@@ -7,14 +7,21 @@ with a "read the rest on the original site" line).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
+import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
 from worker.article import word_count
+from worker.config import Settings
 from worker.dedup import make_deduper
 from worker.dedup.minhash import default_sketcher
 from worker.dedup.normalize import folded_codepoints, prepare, words
+from worker.extract import make_extractor
+from worker.pipeline import Stages, process
+from worker.records import Origin
 from worker.textunits import count_words, line_word_counts
 
 ZH = [
@@ -154,3 +161,28 @@ def test_counts_add_up_over_lines_in_any_script(text: str) -> None:
     lines = text.split("\n")
     assert int(line_word_counts(lines).sum()) == count_words(text)
     assert count_words(text) >= len(text.split())  # a piece is at least one word
+
+
+# --- through the stages -------------------------------------------------------------------------
+
+
+def _page(url: str, paragraphs: list[str]) -> bytes:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    html = (
+        '<html lang="zh"><head><title>工业企业利润</title>'
+        '<meta property="og:type" content="article"></head>'
+        f"<body><nav><a href='/'>首页</a></nav><article><h1>工业企业利润</h1>{body}</article>"
+        "<footer>版权所有</footer></body></html>"
+    )
+    return orjson.dumps({"url": url, "html": html, "status": 200})
+
+
+def test_a_chinese_article_passes_the_minimum_words_and_its_truncated_copy_is_a_duplicate() -> None:
+    stages = Stages(replace(Settings(), min_words=100), make_extractor(), make_deduper("memory"))
+    origin = Origin("pages.raw", 0, 1, 1_700_000_000_000)
+    first = process(_page("https://a.example/1", ZH), [], None, origin, stages)
+    assert first.kind == "published"
+    article = orjson.loads(first.value)
+    assert article["word_count"] >= 200
+    copy = _page("https://b.example/9", [*ZH[:5], "阅读全文请访问原网站"])
+    assert process(copy, [], None, origin, stages).kind == "duplicate"
