@@ -22,6 +22,7 @@ from worker.dedup.normalize import folded_codepoints, prepare, words
 from worker.extract import make_extractor
 from worker.pipeline import Stages, process
 from worker.records import Origin
+from worker.templates.lines import headline_mask, normalise_lines
 from worker.textunits import count_words, line_word_counts
 
 ZH = [
@@ -186,3 +187,17 @@ def test_a_chinese_article_passes_the_minimum_words_and_its_truncated_copy_is_a_
     assert article["word_count"] >= 200
     copy = _page("https://b.example/9", [*ZH[:5], "阅读全文请访问原网站"])
     assert process(copy, [], None, origin, stages).kind == "duplicate"
+
+
+def test_a_chinese_headline_with_the_site_name_appended_is_the_page_headline() -> None:
+    """The site templates never remove a page's own headline: the title "headline - site"
+    must match the headline line when both are weighed in words, not counted as clauses."""
+    lines = ["工业企业利润同比增长百分之三点六", "首页 新闻 财经", ZH[0]]
+    normals = normalise_lines(lines)
+    url = "https://news.example/a/123.html"
+    assert headline_mask(normals, "工业企业利润同比增长百分之三点六 - 新华网", url) == [
+        True,
+        False,
+        False,
+    ]
+    assert headline_mask(normals, "新华网", url) == [False, False, False]

@@ -113,6 +113,11 @@ def _has_unspaced(cps: np.ndarray) -> bool:
     return bool(high.size) and bool(letter_weights(high).any())
 
 
+def has_unspaced(text: str) -> bool:
+    """Whether the text holds letters of a script written without spaces."""
+    return not text.isascii() and _has_unspaced(code_points(text))
+
+
 @functools.lru_cache(maxsize=4)  # a page's text is counted by the skip, page type, output
 def count_words(text: str) -> int:
     """Words of a text in any script: ``len(text.split())`` for text written with spaces

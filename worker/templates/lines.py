@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import xxhash
 
-from worker.textunits import line_word_counts
+from worker.textunits import count_words, has_unspaced, line_word_counts
 
 _WORD = re.compile(r"\w+")
 _DIGITS = re.compile(r"\d+")
@@ -95,7 +95,9 @@ def headline_mask(normals: Sequence[str], title: str | None, url: str | None) ->
     mask = [False] * len(normals)
     heading = normalise(title or "")
     slug = frozenset(_url_slug_words(url))
-    size = _word_count(heading)
+    # a heading in a script without spaces is one "word" a clause: weigh it and the lines
+    weighed = line_word_counts(normals) if has_unspaced(heading) else None
+    size = _word_count(heading) if weighed is None else count_words(heading)
     # only lines of a length either test could accept are looked at closely (the bounds are
     # a little wide: the tests themselves decide)
     low, high = HEADLINE_COVER * size - 1, size / HEADLINE_COVER + 1
@@ -103,7 +105,7 @@ def headline_mask(normals: Sequence[str], title: str | None, url: str | None) ->
     if not size and slug_max < SLUG_MIN_WORDS:
         return mask
     for i, line in enumerate(normals):
-        words = _word_count(line)
+        words = _word_count(line) if weighed is None else int(weighed[i])
         if (size and low <= words <= high and _same_heading(line, words, heading, size)) or (
             SLUG_MIN_WORDS <= words <= slug_max + 1 and _matches_slug(line, words, slug)
         ):
