@@ -42,10 +42,15 @@ SLOW = 0xFFFFFFFE  # table value of a character whose case fold is several chara
 ARABIC_OPTIONAL = frozenset(chr(cp) for cp in [*range(0x064B, 0x0660), 0x0670, 0x0640])
 
 
+def _is_variation_selector(cp: int) -> bool:
+    """Emoji and glyph variation selectors: marks, but of no letter."""
+    return 0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF
+
+
 def _fold_char(ch: str) -> int:
     """The folded code point of a one-character fold, 0 for a separator."""
-    if ch in IGNORABLE or ch in ARABIC_OPTIONAL or unicodedata.name(ch, "").startswith("VARIATION"):
-        return SKIP  # variation selectors (emoji presentation) are marks but modify no letter
+    if ch in IGNORABLE or ch in ARABIC_OPTIONAL or _is_variation_selector(ord(ch)):
+        return SKIP
     word = ch.isalnum() or ch == "_" or unicodedata.category(ch) in ("Mn", "Mc")
     return ord(ch) if word else 0
 
