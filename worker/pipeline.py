@@ -34,6 +34,7 @@ from worker.templates import (
     template_input,
 )
 from worker.templates.stage import template_config
+from worker.textunits import count_words
 from worker.urls import article_id
 
 OutcomeKind = Literal["published", "duplicate", "skipped", "dead_letter", "revised"]
@@ -167,7 +168,7 @@ def prepare(
             # a "page" that is megabytes of prose (a dump, a generated endless page): every
             # later stage and the output record would hold all of it
             raise BadRecord("too_large", f"extracted text over {settings.max_text_chars} chars")
-        if len(extracted.text.split()) < max(settings.min_words, 1):
+        if count_words(extracted.text) < max(settings.min_words, 1):
             raise SkipRecord("empty_after_extraction")
         if (
             settings.non_article_policy == "skip"
