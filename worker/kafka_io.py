@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
@@ -31,6 +31,7 @@ log = get_logger("worker.kafka")
 
 _MB = 2**20
 DEFAULT_PORT = 9092
+LAG_LIST_TIMEOUT_MS = 500  # a slow ListOffsets only skips one lag update
 
 
 class BrokerUnreachable(ConfigError):
@@ -227,3 +228,38 @@ def plain_consumer(settings: Settings, **kwargs: Any) -> KafkaConsumer:
         fetch_max_bytes=max(64 * _MB, max_message_bytes(settings)),
         **kwargs,
     )
+
+
+def consumer_lag(
+    consumer: KafkaConsumer,
+    partitions: Iterable[TopicPartition],
+    timeout_ms: int = LAG_LIST_TIMEOUT_MS,
+) -> dict[TopicPartition, int]:
+    """Records behind the log end per partition, for those whose end and position are known.
+
+    The end is the larger of two answers, because each alone reads short: the high
+    watermark of the last fetch response is as old as the data kafka-python still has
+    buffered (it sends no new fetch for a partition until that is consumed), and Tansu
+    answers ListOffsets(latest) with its last batch's base offset + 1. On Apache Kafka
+    ListOffsets is exact; on Tansu the lag can read short by at most the last producer
+    batch of a partition.
+    """
+    wanted = list(partitions)
+    if not wanted:
+        return {}
+    try:
+        listed = consumer.end_offsets(wanted, timeout_ms=timeout_ms)
+    except KafkaError:
+        listed = {}
+    lag: dict[TopicPartition, int] = {}
+    for tp in wanted:
+        ends = [end for end in (consumer.highwater(tp), listed.get(tp)) if end is not None]
+        if not ends:
+            continue
+        try:
+            position = consumer.position(tp, timeout_ms=100)
+        except Exception:  # noqa: BLE001 - position unknown right now; try next round
+            continue
+        if position is not None:
+            lag[tp] = max(0, max(ends) - position)
+    return lag
