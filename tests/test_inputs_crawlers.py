@@ -236,6 +236,7 @@ def test_cloudevents_page_url_from_subject(mode: str) -> None:
     own = read(cloudevent(source="https://news.example/four"))
     assert own.url == "https://news.example/four"
 
-    with pytest.raises(BadRecord) as caught:
-        read(cloudevent(source="urn:crawler:alpha", subject="story-5"))
-    assert caught.value.reason == "missing_url"
+    for source in ("urn:crawler:alpha", crawler):  # the event is about "story-5", not source
+        with pytest.raises(BadRecord) as caught:
+            read(cloudevent(source=source, subject="story-5"))
+        assert caught.value.reason == "missing_url"

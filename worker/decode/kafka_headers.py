@@ -83,12 +83,15 @@ def fields_from_headers(kafka: dict[str, str]) -> dict[str, object]:
 
 
 def context_page_url(subject: object, source: object) -> str | None:
-    """The page a CloudEvent's context names: ``subject``, else ``source``, when http(s).
+    """The page a CloudEvent's context names: ``subject`` when it is an http(s) URL, else
+    ``source`` when it is one and there is no subject.
 
     ``source`` is often the crawler itself, ``subject`` the page it fetched; a source that is
     not the page must never become the page's URL (its id would be shared by every page).
+    An event with a subject is about that subject, so its source is not the page either.
     """
-    for value in (subject, source):
-        if isinstance(value, str) and is_http_url(value):
-            return value
+    if isinstance(subject, str) and is_http_url(subject):
+        return subject
+    if not subject and isinstance(source, str) and is_http_url(source):
+        return source
     return None
