@@ -2,12 +2,13 @@
 
 The event carries the page as ``data`` (an envelope object, or the markup as a
 string) or ``data_base64``. The page URL comes from ``data.url``, a ``url``
-extension attribute, ``subject`` when that is an http(s) URL, else ``source`` when that
-is one and there is no subject (an event with a subject is about it). A crawler naming itself in ``source`` (``https://crawler.example.com/alpha``) and
-the page in ``subject`` is the spec's own reading of the two: ``source`` is then kept as
-the page's source, never taken for its URL (two pages would share one id). With no http(s)
-URL anywhere the record is dead-lettered ``missing_url``. ``time`` and ``id`` stand in for
-the fetch time and record id the data does not give.
+extension attribute, ``subject`` when that is an http(s) URL, else ``source`` when
+that is one and there is no subject (an event with a subject is about it). A crawler
+naming itself in ``source`` (``https://crawler.example.com/alpha``) with the page in
+``subject`` is the spec's own reading of the two: ``source`` is then kept as the
+page's source, never taken for its URL (two pages would share one id). With no
+http(s) page URL the record is dead-lettered ``missing_url``. ``time`` and ``id``
+stand in for the fetch time and record id the data does not give.
 """
 
 from __future__ import annotations
