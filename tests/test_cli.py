@@ -215,3 +215,20 @@ def test_misspelt_setting_names_the_closest_one(tmp_path: Path) -> None:
         "ingest-worker: warning: INGEST_SITE_WINDOW is not a setting and is ignored "
         "(did you mean INGEST_SITE_WINDOW_PAGES?)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("kafka:9092", ("kafka", 9092)),
+        ("PLAINTEXT://broker.example:19092", ("broker.example", 19092)),
+        ("[::1]:9094", ("::1", 9094)),
+        ("localhost", ("localhost", 9092)),
+    ],
+)
+def test_bootstrap_addresses_are_read_as_kafka_clients_read_them(
+    address: str, expected: tuple[str, int]
+) -> None:
+    from worker.kafka_io import split_address
+
+    assert split_address(address) == expected

@@ -45,6 +45,7 @@ def test_librdkafka_producer_with_each_codec(
             value = orjson.dumps({"url": url, "html": article_html(seed), "status": 200})
             producer.produce(topics.input, key=url.encode(), value=value)
             assert producer.flush(30) == 0
+            producer.close()
         articles = read_all(kafka_bootstrap, topics.output, len(CODECS), timeout=90)
     finally:
         assert worker.stop() == 0, worker.log()[-3000:]
@@ -76,6 +77,7 @@ def test_librdkafka_murmur2_random_keeps_a_host_where_kafka_python_puts_it(
                 on_delivery=lambda e, m: where.update({m.key(): m.partition()}),
             )
         assert producer.flush(30) == 0
+        producer.close()
         return where
 
     assert placed({"partitioner": "murmur2_random"}) == java_like
