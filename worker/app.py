@@ -504,16 +504,8 @@ class Worker:
     def _update_lag(self) -> None:
         if self.consumer is None:
             return
-        for tp in list(self._assigned):
-            high = self.consumer.highwater(tp)
-            if high is None:
-                continue
-            try:
-                position = self.consumer.position(tp, timeout_ms=100)
-            except Exception:  # noqa: BLE001 - position unknown right now; try next round
-                continue
-            if position is not None:
-                self.metrics.lag.labels(tp.topic, str(tp.partition)).set(max(0, high - position))
+        for tp, behind in kafka_io.consumer_lag(self.consumer, list(self._assigned)).items():
+            self.metrics.lag.labels(tp.topic, str(tp.partition)).set(behind)
 
     # --- health ------------------------------------------------------------------------
     def readiness(self) -> tuple[bool, str]:

@@ -99,7 +99,8 @@ class Metrics:
         )
         self.lag = Gauge(
             "ingest_consumer_lag",
-            "Records behind the high watermark.",
+            "Records behind the log end (the larger of the last fetch's high watermark and "
+            "ListOffsets); on Tansu it may read short by up to one producer batch.",
             ["topic", "partition"],
             registry=r,
         )
