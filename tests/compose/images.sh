@@ -35,9 +35,14 @@ if ! have "$base"; then
     fi
     command -v debootstrap >/dev/null || apt-get install -y -q --no-install-recommends debootstrap >&2
     root="$(mktemp -d)"
-    trap 'rm -rf "$root"' EXIT
+    trap 'rm -rf "$root" "$root.log"' EXIT
     log "debootstrap $codename from $url"
-    debootstrap --variant=minbase --include=ca-certificates "$codename" "$root" "$url" >&2
+    if ! debootstrap --variant=minbase --include=ca-certificates "$codename" "$root" "$url" \
+        >"$root.log" 2>&1; then
+        tail -n 30 "$root.log" >&2
+        exit 1
+    fi
+    rm -f "$root.log"
     # What an image needs and a root filesystem has no use for.
     rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/usr/share/doc/* \
         "$root"/usr/share/man/* "$root"/usr/share/locale/* "$root"/dev/*
@@ -55,7 +60,11 @@ fi
 build() { # tag, dockerfile, context
     if ! have "$1"; then
         log "building $1"
-        docker build -q --build-arg "BASE=$base" -t "$1" -f "$2" "$3" >/dev/null
+        # Quiet unless it fails (the classic builder's notice about buildx is noise here).
+        if ! out="$(docker build -q --build-arg "BASE=$base" -t "$1" -f "$2" "$3" 2>&1)"; then
+            echo "$out" >&2
+            exit 1
+        fi
     fi
 }
 build "ingest-stand-in/python:3-$codename" "$here/images/python.Dockerfile" "$here/images"

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 venv="${VENV:-.venv}"
 python="$venv/bin/python"
 t_start=$(date +%s)
-log() { echo "test-compose: $*" >&2; }
+log() { echo "test-compose [$(($(date +%s) - t_start)) s]: $*" >&2; }
 skip() {
     echo "test-compose: SKIPPED, Docker cannot run here: $*"
     exit 0

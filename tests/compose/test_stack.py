@@ -316,19 +316,30 @@ def test_a_refusing_redis_holds_the_batch_and_dead_letters_nothing(reply: str) -
 
 
 def test_a_killed_worker_under_load_loses_nothing() -> None:
-    """Copies of the real pages on two more sites, fed at a steady rate; one worker is
-    SIGKILLed mid-stream. Each copy must end as its original did (a duplicate where the
-    original was published), at least once, under the same key when redone."""
+    """Two copies of the real pages, each on 6 more sites (so on every partition; never two
+    copies of a page on one site, which the site templates would learn as boilerplate), fed
+    at a steady rate; one worker is SIGKILLed while it consumes them. Each copy must end as
+    its original did (a duplicate where the original was published), at least once, under
+    the same key when redone."""
     outcome = STATE["real_outcome"]
     load = []
-    for site in ("mirror-a", "mirror-b"):
+    for copy in ("a", "b"):
         load += [
-            {**p, "url": f"https://{site}.example/{n}", "record_id": f"{site}-{p['record_id']}"}
+            {
+                **p,
+                "url": f"https://mirror-{copy}{n % 6}.example/{n}",
+                "record_id": f"mirror-{copy}-{p['record_id']}",
+            }
             for n, p in enumerate(STATE["real"])
         ]
-    feeder = feed(write_pages("load.jsonl", load), rate=60, detach=True)
-    time.sleep(4)
     victim = containers("worker")[0]
+    consumed = worker_metrics(victim).get("ingest_records_consumed_total", 0)
+    feeder = feed(write_pages("load.jsonl", load), rate=60, detach=True)
+
+    def victim_busy() -> bool:
+        return worker_metrics(victim).get("ingest_records_consumed_total", 0) > consumed + 20
+
+    wait_for(victim_busy, 30, "the victim to consume the load", every=0.2)
     running = docker("inspect", "-f", "{{.State.Running}}", feeder, check=False).stdout
     assert running.strip() == "true", "the load was fed before the kill: feed more or slower"
     docker("kill", victim)
@@ -352,9 +363,18 @@ def test_a_killed_worker_under_load_loses_nothing() -> None:
 
 
 def test_scaling_to_three_workers_rebalances_the_partitions() -> None:
-    compose("up", "-d", "--wait", "--no-recreate", "--scale", "worker=3")
+    before = containers("worker")
+    t0 = time.monotonic()
+    compose("up", "-d", "--no-recreate", "--scale", "worker=3")
     workers = containers("worker")
     assert len(workers) == 3
+    new = sorted(set(workers) - set(before))[0]
+    port = host_port(new, 9108)
+    wait_for(lambda: http(port, "/healthz")[0] == 200, 120, "the new replica", every=0.1)
+    healthy = time.monotonic() - t0
+    wait_for(lambda: http(port, "/readyz")[0] == 200, 120, "the new replica ready", every=0.1)
+    ready = time.monotonic() - t0
+    print(f"\nnew replica: /healthz after {healthy:.1f} s, /readyz after {ready:.1f} s")
 
     def balanced() -> list[float] | None:
         owned = [worker_metrics(c).get("ingest_assigned_partitions", 0) for c in workers]
