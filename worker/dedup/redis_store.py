@@ -55,13 +55,14 @@ _REFUSALS = {
     "WRONGPASS": "Redis refused the user or password in INGEST_REDIS_URL (or the ACL user "
     "is disabled): correct the URL or the server's ACL",
     "NOPERM": "the Redis ACL user in INGEST_REDIS_URL lacks a permission: allow it "
-    "+evalsha +eval +script|load +ping and the keys ~<INGEST_REDIS_KEY_PREFIX>*",
+    "+evalsha +script|load +ping and, for the script, +get +set +hget +hset +expireat "
+    "+time on the keys ~<INGEST_REDIS_KEY_PREFIX>*",
     "DENIED": "Redis is in protected mode and refuses clients from other hosts: set a "
     "password (requirepass or an ACL user) and put it in INGEST_REDIS_URL, or, on a "
     "private network, start the server with --protected-mode no",
 }
-_HEADER = struct.Struct("<BI16sH")
-log = get_logger(__name__)  # format, shingle count, exact hash, doc id length
+_HEADER = struct.Struct("<BI16sH")  # format, shingle count, exact hash, doc id length
+log = get_logger(__name__)
 
 # ARGV: prefix, own doc key, record, ttl_s, epoch_s, cap, expected refs, then
 # (bucket, field) pairs. Returns {0, record} (a replay), {1} (inserted) or
