@@ -35,6 +35,7 @@ import redis
 
 from worker.dedup.minhash import FORMAT, Sketch, Sketcher, doc_key, pack_sample, unpack_sample
 from worker.dedup.verify import MAX_PER_KEY, Candidate, Thresholds, cluster_of, decide
+from worker.logs import get_logger
 from worker.records import DedupVerdict, TransientError
 
 if TYPE_CHECKING:
@@ -45,7 +46,23 @@ EPOCHS_PER_TTL = 2  # index hashes live ttl_s + one epoch; a lookup reads 3 epoc
 # Error replies that go away by themselves or by an operator's hand (out of memory,
 # a long script, a failover to a read-only replica): retry, never dead-letter.
 _TRANSIENT_REPLIES = ("OOM", "BUSY", "READONLY", "MASTERDOWN", "LOADING", "TRYAGAIN")
+# Replies that refuse this client (a password, an ACL, protected mode): the deployment's
+# state, not the record's, so the same as a refused connection, and only an operator can
+# fix it. Each maps to what the operator must do, said once in the log.
+_REFUSALS = {
+    "NOAUTH": "the Redis server requires a password: give it in INGEST_REDIS_URL "
+    "(redis://:PASSWORD@host:6379/0, or redis://USER:PASSWORD@... for an ACL user)",
+    "WRONGPASS": "Redis refused the user or password in INGEST_REDIS_URL (or the ACL user "
+    "is disabled): correct the URL or the server's ACL",
+    "NOPERM": "the Redis ACL user in INGEST_REDIS_URL lacks a permission: allow it "
+    "+evalsha +script|load +ping and, for the script, +get +set +hget +hset +expireat "
+    "+time on the keys ~<INGEST_REDIS_KEY_PREFIX>*",
+    "DENIED": "Redis is in protected mode and refuses clients from other hosts: set a "
+    "password (requirepass or an ACL user) and put it in INGEST_REDIS_URL, or, on a "
+    "private network, start the server with --protected-mode no",
+}
 _HEADER = struct.Struct("<BI16sH")  # format, shingle count, exact hash, doc id length
+log = get_logger(__name__)
 
 # ARGV: prefix, own doc key, record, ttl_s, epoch_s, cap, expected refs, then
 # (bucket, field) pairs. Returns {0, record} (a replay), {1} (inserted) or
@@ -144,6 +161,7 @@ class RedisDeduper:
         )
         self._script = self._client.register_script(CHECK_AND_INSERT)
         self._sketcher = Sketcher()
+        self._refused = ""  # the refusal last logged; cleared once the server answers
 
     def check(self, doc_id: str, text: str, tokens: np.ndarray | None = None) -> DedupVerdict:
         """``tokens``: the text's ``Sketcher.token_hashes``, when computed elsewhere."""
@@ -183,12 +201,40 @@ class RedisDeduper:
         self._client.close()
 
     def call(self, args: list) -> list:
-        """One run of the script; an unavailable or full server is a transient error."""
+        """One run of the script; an unavailable, full or refusing server is a transient
+        error (the batch waits), never the record's fault."""
         try:
-            return self._script(args=args)
-        except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError) as exc:
+            reply = self._script(args=args)
+        except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError) as exc:
+            refusal = refusal_of(exc)
+            if refusal:
+                self._log_refusal(refusal)
+            elif isinstance(exc, redis.ResponseError) and not str(exc).startswith(
+                _TRANSIENT_REPLIES
+            ):
+                raise
             raise TransientError(f"redis: {exc}") from exc
-        except redis.ResponseError as exc:
-            if str(exc).startswith(_TRANSIENT_REPLIES):
-                raise TransientError(f"redis: {exc}") from exc
-            raise
+        self._refused = ""
+        return reply
+
+    def _log_refusal(self, refusal: str) -> None:
+        if refusal != self._refused:  # one line per refusal, not one per retry
+            self._refused = refusal
+            log.error("dedup_store_refused", reply=refusal, fix=_REFUSALS[refusal])
+
+
+def refusal_of(exc: Exception) -> str:
+    """The refusal reply (``NOAUTH``, ``WRONGPASS``, ``NOPERM``, ``DENIED``) behind an
+    error, or "". redis-py raises some as ``AuthenticationError`` (a ``ConnectionError``),
+    ``NoPermissionError``, or a plain ``ResponseError``/``ConnectionError`` by message."""
+    text = str(exc).lstrip("-")
+    code = text.split(" ", 1)[0].upper()
+    if code in _REFUSALS:
+        return code
+    if isinstance(exc, redis.AuthenticationError):
+        return "WRONGPASS" if "invalid" in text.lower() else "NOAUTH"
+    if isinstance(exc, redis.exceptions.NoPermissionError):
+        return "NOPERM"
+    if "protected mode" in text.lower():
+        return "DENIED"
+    return ""
