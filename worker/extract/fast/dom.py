@@ -247,7 +247,7 @@ def _walk(root: LexborNode, doc: Doc) -> None:
         while child is not None:
             tag = child.tag
             if tag == "-text":
-                text = child.text_content
+                text = child.text_content or ""
                 if not link:  # the common case, inlined
                     add(text)
                     size = len(text.strip())
@@ -258,8 +258,10 @@ def _walk(root: LexborNode, doc: Doc) -> None:
                     add_text(text, link)
             elif tag == "br":
                 add("\n")
-            elif tag[0] in "-_#!" or child.child is None:
-                pass  # comments, doctype, and elements without any content
+            elif not tag or tag[0] in "-_#!?" or child.child is None:
+                # comments, doctype, processing instructions (``<?php … ?>`` has no tag
+                # name), and elements without any content: nothing a reader sees
+                pass
             else:
                 attrs = child.attributes
                 chrome, hint, caption = classify(tag, attrs)
