@@ -1,0 +1,54 @@
+"""The fast engine on page shapes from benchmarks no rule was tuned on (Dragnet, Readability).
+
+Each test is a general way pages are built, written small: a short post beside much
+longer chrome, markup that is not text, notices addressed to the reader's browser.
+"""
+
+from __future__ import annotations
+
+from worker.extract.fast import extract_fast
+
+POST = (
+    "We moved the bakery to the old fire station last spring, and the ovens finally arrived "
+    "this week after a long wait at the port. The first loaves come out on Saturday morning."
+)
+COMMENT = (
+    "Congratulations on the new place, I remember queuing outside the old shop every winter "
+    "and I am so glad the sourdough survived the move. Will you still do the rye on Fridays? "
+)
+TESTIMONIAL = (
+    "Working with the team changed how we plan our week, and the advice on stock control paid "
+    "for itself within a month; I recommend the workshop to every owner I meet at the market. "
+)
+
+
+def page(body: str) -> str:
+    return f"<!doctype html><html><head><title>Bakery</title></head><body>{body}</body></html>"
+
+
+def test_long_comments_under_a_short_marked_post_are_left_out() -> None:
+    comments = "".join(
+        f"<div class='coms'><span>Reader {i} said,</span><div class='text'><p>{COMMENT}</p>"
+        f"<p>{COMMENT}</p></div></div>"
+        for i in range(12)
+    )
+    html = page(
+        "<div id='post-entry'><h1>The bakery has moved</h1>"
+        f"<div class='post-content'><p>{POST}</p></div>"
+        f"<div id='comment_tpl'><h2>12 users responded</h2>{comments}</div></div>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "Congratulations" not in text
+
+
+def test_large_sidebar_beside_a_short_marked_post_is_left_out() -> None:
+    quotes = "".join(f"<li><p>{TESTIMONIAL}</p></li>" for _ in range(10))
+    html = page(
+        f"<div class='sidebar-testimonials'><ul>{quotes}</ul></div>"
+        f"<div class='post'><h1>The bakery has moved</h1><div class='entry-content'><p>{POST}</p>"
+        "</div></div>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "stock control" not in text
