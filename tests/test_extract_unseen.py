@@ -52,3 +52,23 @@ def test_large_sidebar_beside_a_short_marked_post_is_left_out() -> None:
     text = extract_fast(html).text
     assert POST in text
     assert "stock control" not in text
+
+
+def test_escaped_markup_in_noscript_is_not_text() -> None:
+    snippet = (
+        "&lt;iframe src='https://tracker.example/ns.html?id=GTM-1' height='0'&gt;&lt;/iframe&gt;"
+    )
+    html = page(
+        f"<article><h1>The bakery has moved</h1><p>{POST}</p>"
+        f"<noscript>{snippet * 30}</noscript></article>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "iframe" not in text and "tracker" not in text
+
+
+def test_noscript_holding_real_elements_is_still_read() -> None:
+    html = page(
+        f"<noscript><article><h1>The bakery has moved</h1><p>{POST}</p></article></noscript>"
+    )
+    assert POST in extract_fast(html).text

@@ -8,6 +8,7 @@ inside this element" a slice rather than another walk.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -197,6 +198,23 @@ def _row(line: str) -> str:
     return " | ".join(cell for cell in cells if cell)
 
 
+MARKUP_RE = re.compile(r"<[a-zA-Z!/]")
+
+
+def _markup_only(node: LexborNode) -> bool:
+    """A ``<noscript>`` holding nothing but one text that is markup: an escaped
+    ``&lt;iframe …&gt;`` tracking snippet, or a fallback a parser with scripting on keeps
+    as raw text. No reader sees it as text. Noscript with elements inside (the whole page
+    for script-less readers, on some sites) or a plain-text notice is still walked."""
+    first = node.child
+    return (
+        first is not None
+        and first.next is None
+        and first.tag == "-text"
+        and MARKUP_RE.search(first.text_content or "") is not None
+    )
+
+
 def _walk(root: LexborNode, doc: Doc) -> None:
     elements = doc.elements
     blocks = doc.blocks
@@ -262,6 +280,8 @@ def _walk(root: LexborNode, doc: Doc) -> None:
                 # comments, doctype, processing instructions (``<?php … ?>`` has no tag
                 # name), and elements without any content: nothing a reader sees
                 pass
+            elif tag == "noscript" and _markup_only(child):
+                pass  # fallback markup (tracking pixels, lazy images) the parser kept as text
             else:
                 attrs = child.attributes
                 chrome, hint, caption = classify(tag, attrs)
