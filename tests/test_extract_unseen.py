@@ -72,3 +72,17 @@ def test_noscript_holding_real_elements_is_still_read() -> None:
         f"<noscript><article><h1>The bakery has moved</h1><p>{POST}</p></article></noscript>"
     )
     assert POST in extract_fast(html).text
+
+
+def test_section_named_by_a_heading_slug_is_not_chrome() -> None:
+    """Documentation generators give each section its heading's slug as id; a slug that
+    opens with a chrome word ("sharing-with-…") is still the section's prose."""
+    slugs = ("setting-up", "sharing-with-a-single-developer", "conclusion")
+    sections = "".join(
+        f"<div class='section' id='{slug}'><h2>{slug.replace('-', ' ')}</h2>"
+        f"<p>Part {i}. {POST}</p><p>Part {i}. {TESTIMONIAL}</p></div>"
+        for i, slug in enumerate(slugs)
+    )
+    text = extract_fast(page(f"<div class='body'>{sections}</div>")).text
+    assert "sharing with a single developer" in text
+    assert all(f"Part {i}. {POST}" in text for i in range(3))

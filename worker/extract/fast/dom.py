@@ -158,13 +158,20 @@ def chrome_kind(tag: str, names: str, role: str) -> int:
     return kind
 
 
+# Component names are short ("share-buttons", "sidebar-left-widget"); a longer token is a
+# slug of a heading or title ("sharing-with-a-single-developer", an anchor id), i.e. prose.
+MAX_NAME_SEGMENTS = 4
+SEGMENT_SPLIT_RE = re.compile(r"[-_]+")
+
+
 def _chrome_token(token: str) -> bool:
     found = _CHROME_TOKENS.get(token)
     if found is None:
         if len(_CHROME_TOKENS) >= _CLASSIFIED_LIMIT:
             _CHROME_TOKENS.clear()
         found = _CHROME_TOKENS[token] = (
-            CHROME_TOKEN_RE.search(token) is not None
+            len(SEGMENT_SPLIT_RE.split(token)) <= MAX_NAME_SEGMENTS
+            and CHROME_TOKEN_RE.search(token) is not None
             and CHROME_VETO_RE.search(token) is None
             and TAXONOMY_TOKEN_RE.match(token) is None
         )
