@@ -86,3 +86,19 @@ def test_section_named_by_a_heading_slug_is_not_chrome() -> None:
     text = extract_fast(page(f"<div class='body'>{sections}</div>")).text
     assert "sharing with a single developer" in text
     assert all(f"Part {i}. {POST}" in text for i in range(3))
+
+
+def test_notice_addressed_to_the_browser_is_dropped() -> None:
+    notice = (
+        "This page is best viewed in an up-to-date web browser with style sheets (CSS) "
+        "enabled. While you will be able to view the content of this page in your current "
+        "browser, you will not be able to get the full visual experience. Please consider "
+        "upgrading your browser software or enabling style sheets (CSS) if you are able to do "
+        "so. Some parts of the page may look different or be missing in older browsers."
+    )
+    quoted = '"Best viewed in Netscape Navigator" was a badge on many early home pages.'
+    html = page(f"<article><p>{notice}</p><p>{POST}</p><p>{quoted} {POST}</p></article>")
+    text = extract_fast(html).text
+    assert POST in text
+    assert quoted in text  # a quotation in prose is the text
+    assert "full visual experience" not in text
