@@ -70,7 +70,7 @@ def is_promo(lower: str) -> bool:
 
 
 def is_browser_notice(lower: str) -> bool:
-    """"Best viewed in an up-to-date browser", "Please upgrade your browser" (lower-cased)."""
+    """A notice such as "best viewed in an up-to-date browser" (lower-cased line)."""
     return BROWSER_NOTICE_RE.search(lower) is not None
 
 
