@@ -49,8 +49,10 @@ bench: install
 bench-faults: install
 	$(BIN)/python -m bench.faults_bench
 
-## Extraction quality and speed on AEB + WCXB (DATA holds aeb/ and wcxb/).
+## Extraction quality on AEB, WCXB dev, Dragnet and Readability (DATA holds aeb/, wcxb/,
+## dragnet/, readability/): ours, trafilatura and readability-lxml in one run.
 bench-extract: install
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench.extract_bench --data $(DATA) $(if $(EXTRACTOR),--extractor $(EXTRACTOR))
 
 ## Near-duplicate detection on a syndication stream (STREAM=<jsonl>).

@@ -1,21 +1,29 @@
-"""Main-content extraction benchmark: our extractor on AEB and WCXB, in-process, one core.
+"""Main-content extraction benchmark: ours and two anchors on four datasets, one process.
 
-    python -m bench.extract_bench --data DIR [--split dev] [--limit N] [--save pages.jsonl]
+    python -m bench.extract_bench --data DIR [--anchors trafilatura,readability-lxml|none]
+        [--datasets aeb,wcxb,dragnet,readability] [--limit N] [--save OUTDIR] [--reuse OUTDIR]
     python -m bench.extract_bench --jsonl < pages.jsonl > outputs.jsonl
 
 DIR holds ``aeb/`` (ScrapingHub Article Extraction Benchmark: ``ground-truth.json``,
-``html/<id>.html.gz``) and ``wcxb/`` (WCXB: ``metadata.json``, ``<split>/html/<id>.html.gz``,
-``<split>/ground-truth/<id>.json``). The metrics are the benchmarks' own definitions,
-re-implemented here so the numbers can be compared with the published ones:
+``html/<id>.html.gz``), ``wcxb/`` (WCXB: ``metadata.json``, ``<split>/html/<id>.html.gz``,
+``<split>/ground-truth/<id>.json``), and ``dragnet/`` and ``readability/`` (JSON lines:
+``pages.jsonl.gz`` with ``{"id","url","html"}``, ``truth.jsonl.gz`` with ``{"id","text"}``).
 
-* AEB: 4-token shingles of ``\\w+`` tokens (case kept) as multisets; per page tp/fp/fn
-  normalised by their sum; precision is averaged over pages with a non-empty prediction,
-  recall over pages with a non-empty reference; F1 from the two means.
-* WCXB: bag-of-words P/R/F1 over lower-cased ``\\w+`` tokens, averaged over pages (an empty
-  reference scores 1 only for an empty prediction); ``with[]`` snippets must occur in the
-  output and ``without[]`` snippets must not (lower-cased, whitespace collapsed), as
-  page-averaged pass rates.
+Every page of every dataset is run through our extractor (the complete record, as the worker
+runs it) and, right after it on the same page, through each anchor: trafilatura (comments
+off) and readability-lxml (its summary rendered to text by html-text), exactly as the shared
+harness runs them. Interleaving keeps the CPU-time ratios honest on a busy machine.
 
+The metric on all four datasets is the shared scorers' word F1: bag-of-words P/R/F1 over
+lower-cased ``\\w+`` tokens, averaged over pages (an empty reference scores 1 only for an
+empty prediction). Also reported: AEB's own 4-token-shingle F1 (tokens case kept; precision
+averaged over pages with a non-empty prediction, recall over pages with a non-empty
+reference, F1 from the two means) and WCXB's ``with[]``/``without[]`` snippet pass rates and
+per-page-type F1.
+
+``--save OUTDIR`` writes ``OUTDIR/<extractor>.jsonl`` (``{"id","text"}``, the ids of the
+truth files) for the shared scorer (``more/score.py``) and for ``bench.extract_compare``;
+``--reuse OUTDIR`` reads the anchors' outputs from there instead of running them again.
 ``--jsonl`` speaks the reference harness's protocol (``{"id","url","html"}`` lines in,
 ``{"id","text","title","t"}`` lines out) so the same extractor can be cross-checked there.
 """
@@ -30,74 +38,35 @@ import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import mean
 
-import trafilatura
-
 from worker.config import Settings
 from worker.extract import ENGINES, make_extractor
-from worker.records import Page
+from worker.records import BadRecord, Page
 
 DEFAULT_ENGINE = Settings().extractor
 
 WORD_RE = re.compile(r"\w+")
 SHINGLE_SIZE = 4
 
-# The anchors measured with the reference harness on one core (WCXB dev split).
-ANCHORS: dict[str, dict[str, float]] = {
-    "trafilatura 2.3.1 (comments off)": {
-        "aeb_f1": 0.960,
-        "wcxb_f1": 0.823,
-        "article_f1": 0.937,
-        "with_pass": 0.754,
-        "without_pass": 0.939,
-        "pages_s": 33.5,
-        "mb_s": 7.58,
-    },
-    "rs-trafilatura 0.1.1": {
-        "aeb_f1": 0.956,
-        "wcxb_f1": 0.847,
-        "article_f1": 0.934,
-        "with_pass": 0.804,
-        "without_pass": 0.911,
-        "pages_s": 63.7,
-        "mb_s": 14.40,
-    },
-}
-ANCHOR_TYPES: dict[str, dict[str, float]] = {
-    "trafilatura 2.3.1 (comments off)": {
-        "article": 0.937,
-        "documentation": 0.917,
-        "service": 0.765,
-        "forum": 0.694,
-        "collection": 0.574,
-        "listing": 0.583,
-        "product": 0.637,
-    },
-    "rs-trafilatura 0.1.1": {
-        "article": 0.934,
-        "documentation": 0.938,
-        "service": 0.825,
-        "forum": 0.760,
-        "collection": 0.672,
-        "listing": 0.669,
-        "product": 0.636,
-    },
-}
+DATASETS = ("aeb", "wcxb", "dragnet", "readability")
+JSONL_DATASETS = ("dragnet", "readability")
+ANCHORS = ("trafilatura", "readability-lxml")
 PAGE_TYPES = ("article", "documentation", "service", "forum", "collection", "listing", "product")
 
 
 @dataclass(slots=True)
 class BenchPage:
     uid: str
-    dataset: str  # aeb | wcxb-<split>
+    dataset: str  # aeb | wcxb-<split> | dragnet | readability
     url: str
-    html_path: Path
-    truth: dict = field(default_factory=dict)
+    html_path: Path | None
+    truth: dict = field(default_factory=dict)  # main_content (all), with/without (WCXB)
     page_type: str = "article"
+    html: str | None = None  # JSON-lines datasets carry the page inline
 
 
 # --------------------------------------------------------------------------- metrics
@@ -202,7 +171,10 @@ def load_aeb(root: Path, limit: int | None = None) -> list[BenchPage]:
                     dataset="aeb",
                     url=entry.get("url") or "",
                     html_path=path,
-                    truth={"articleBody": entry.get("articleBody") or ""},
+                    truth={
+                        "articleBody": entry.get("articleBody") or "",
+                        "main_content": entry.get("articleBody") or "",
+                    },
                 )
             )
     return pages[:limit] if limit else pages
@@ -249,69 +221,163 @@ def load_wcxb(root: Path, split: str, limit: int | None = None) -> list[BenchPag
     return pages
 
 
+def load_jsonl(root: Path, name: str, limit: int | None = None) -> list[BenchPage]:
+    """A JSON-lines dataset (``pages.jsonl.gz`` + ``truth.jsonl.gz``), pages held in memory."""
+    with gzip.open(root / "truth.jsonl.gz", "rt", encoding="utf-8") as f:
+        truth = {doc["id"]: doc.get("text") or "" for doc in map(json.loads, f)}
+    pages = []
+    with gzip.open(root / "pages.jsonl.gz", "rt", encoding="utf-8") as f:
+        for line in f:
+            doc = json.loads(line)
+            if doc["id"] not in truth:
+                continue
+            pages.append(
+                BenchPage(
+                    uid=doc["id"],
+                    dataset=name,
+                    url=doc.get("url") or "",
+                    html_path=None,
+                    truth={"main_content": truth[doc["id"]]},
+                    html=doc.get("html") or "",
+                )
+            )
+            if limit and len(pages) >= limit:
+                break
+    return pages
+
+
+def load_all(
+    data: Path, datasets: Sequence[str] = DATASETS, split: str = "dev", limit: int | None = None
+) -> list[BenchPage]:
+    """The named datasets that exist under ``data``, in a fixed order."""
+    pages: list[BenchPage] = []
+    for name in datasets:
+        if name == "aeb" and (data / "aeb").is_dir():
+            pages += load_aeb(data / "aeb", limit)
+        elif name == "wcxb" and (data / "wcxb" / split).is_dir():
+            pages += load_wcxb(data / "wcxb", split, limit)
+        elif name in JSONL_DATASETS and (data / name / "pages.jsonl.gz").exists():
+            pages += load_jsonl(data / name, name, limit)
+    return pages
+
+
 def read_html(path: Path) -> str:
     return gzip.decompress(path.read_bytes()).decode("utf-8", errors="replace")
 
 
-# --------------------------------------------------------------------------- running
+def page_html(page: BenchPage) -> str:
+    if page.html is not None:
+        return page.html
+    assert page.html_path is not None
+    return read_html(page.html_path)
 
 
-@dataclass(slots=True)
-class Timing:
-    pages: int = 0
-    mbytes: float = 0.0
-    wall_s: float = 0.0
-    cpu_s: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-    baseline_cpu_s: float = 0.0  # plain trafilatura on the same pages, interleaved (--baseline)
+# --------------------------------------------------------------------------- extractors
+
+Extract = Callable[[str, str], str]
 
 
 def _as_page(url: str, html: str) -> Page:
     return Page(url=url, body=html, body_kind="html", input_format="json")
 
 
-def _time_baseline(html: str, url: str) -> float:
-    """CPU seconds of the anchor (trafilatura, comments off) on one page."""
-    cpu0 = time.process_time()
-    trafilatura.extract(html, url=url or None, include_comments=False)
-    return time.process_time() - cpu0
-
-
-def run_pages(
-    pages: Iterable[BenchPage], timing: Timing, baseline: bool = False, engine: str = DEFAULT_ENGINE
-) -> Iterator[tuple[BenchPage, str]]:
-    """Extract each page, timing only the extraction call (reading/decompressing is outside).
-
-    With ``baseline`` the anchor runs on the same page right before ours, so their CPU-time
-    ratio holds even when other processes compete for the cores."""
+def ours(engine: str = DEFAULT_ENGINE) -> Extract:
+    """The complete record as the worker builds it; a refused page (too deep) is empty."""
     extract = make_extractor(engine)
-    for page in pages:
-        html = read_html(page.html_path)
-        if baseline:
-            timing.baseline_cpu_s += _time_baseline(html, page.url)
-        wall0, cpu0 = time.perf_counter(), time.process_time()
-        text = extract(_as_page(page.url, html)).text
-        wall = time.perf_counter() - wall0
-        timing.cpu_s += time.process_time() - cpu0
-        timing.wall_s += wall
-        timing.latencies.append(wall)
-        timing.pages += 1
-        timing.mbytes += len(html.encode("utf-8", "surrogatepass")) / 1e6
-        yield page, text
+
+    def run(html: str, url: str) -> str:
+        try:
+            return extract(_as_page(url, html)).text
+        except BadRecord:
+            return ""
+
+    return run
+
+
+def trafilatura_anchor() -> Extract:
+    """trafilatura with comments off, as the AEB repository and the shared harness run it."""
+    import trafilatura
+
+    def run(html: str, url: str) -> str:
+        return trafilatura.extract(html, url=url or None, include_comments=False) or ""
+
+    return run
+
+
+def readability_anchor() -> Extract:
+    """readability-lxml's summary rendered to text by html-text, as the shared harness does."""
+    import html_text
+    from readability import Document
+
+    def run(html: str, url: str) -> str:
+        fragment = Document(html, url=url or None).summary(html_partial=True)
+        return html_text.extract_text(fragment) if fragment else ""
+
+    return run
+
+
+ANCHOR_FACTORIES: dict[str, Callable[[], Extract]] = {
+    "trafilatura": trafilatura_anchor,
+    "readability-lxml": readability_anchor,
+}
+
+
+PROGRESS_EVERY = 500
+
+
+@dataclass(slots=True)
+class Timing:
+    pages: int = 0
+    mbytes: float = 0.0
+    cpu_s: float = 0.0
+    errors: int = 0
+
+
+def run_all(
+    pages: Sequence[BenchPage],
+    extractors: dict[str, Extract],
+    reused: dict[str, dict[str, str]] | None = None,
+) -> tuple[dict[str, list[str]], dict[str, Timing]]:
+    """Every extractor on each page in turn, timing only the extraction calls (CPU).
+
+    An anchor that raises scores as empty on that page (as in the shared harness); so
+    does ours, but its errors are counted, since ours must never raise."""
+    reused = reused or {}
+    outputs: dict[str, list[str]] = {name: [] for name in [*extractors, *reused]}
+    timings = {name: Timing() for name in extractors}
+    for done, page in enumerate(pages):
+        if done and done % PROGRESS_EVERY == 0:
+            print(f"{done}/{len(pages)} pages", file=sys.stderr, flush=True)
+        html = page_html(page)
+        size = len(html.encode("utf-8", "surrogatepass")) / 1e6
+        for name, extract in extractors.items():
+            timing = timings[name]
+            cpu0 = time.process_time()
+            try:
+                text = extract(html, page.url)
+            except Exception:  # noqa: BLE001 - a failure scores as empty output
+                text = ""
+                timing.errors += 1
+            timing.cpu_s += time.process_time() - cpu0
+            timing.pages += 1
+            timing.mbytes += size
+            outputs[name].append(text)
+        for name, texts in reused.items():
+            outputs[name].append(texts.get(page.uid, ""))
+    return outputs, timings
 
 
 def score(results: Iterable[tuple[BenchPage, str]], save: Path | None = None) -> dict:
-    aeb: list[dict] = []
-    wcxb: dict[str, list[tuple[str, dict]]] = {}
+    """Per-dataset word P/R/F1 (all datasets), AEB shingles, WCXB snippets and page types."""
+    shingles: list[dict] = []
+    words: dict[str, list[tuple[str, dict]]] = {}
     out = save.open("w", encoding="utf-8") if save else None
     try:
         for page, text in results:
+            row = wcxb_page(text, page.truth)
+            words.setdefault(page.dataset, []).append((page.page_type, row))
             if page.dataset == "aeb":
-                row = aeb_page(page.truth["articleBody"], text)
-                aeb.append(row)
-            else:
-                row = wcxb_page(text, page.truth)
-                wcxb.setdefault(page.dataset, []).append((page.page_type, row))
+                shingles.append(aeb_page(page.truth["articleBody"], text))
             if out:
                 record = {"id": page.uid, "type": page.page_type, "text": text, **row}
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -319,14 +385,15 @@ def score(results: Iterable[tuple[BenchPage, str]], save: Path | None = None) ->
         if out:
             out.close()
     report: dict = {}
-    if aeb:
-        report["aeb"] = aeb_corpus(aeb)
-    for dataset, rows in wcxb.items():
-        by_type: dict[str, list[dict]] = {}
-        for page_type, row in rows:
-            by_type.setdefault(page_type, []).append(row)
+    for dataset, rows in words.items():
         report[dataset] = wcxb_corpus([row for _, row in rows])
-        report[dataset]["by_type"] = {t: wcxb_corpus(r) for t, r in sorted(by_type.items())}
+        if dataset.startswith("wcxb"):
+            by_type: dict[str, list[dict]] = {}
+            for page_type, row in rows:
+                by_type.setdefault(page_type, []).append(row)
+            report[dataset]["by_type"] = {t: wcxb_corpus(r) for t, r in sorted(by_type.items())}
+    if shingles:
+        report["aeb-shingles"] = aeb_corpus(shingles)
     return report
 
 
@@ -339,67 +406,84 @@ def _fmt(value: float | None, pct: bool = False) -> str:
     return f"{value:.1%}" if pct else f"{value:.3f}"
 
 
-def _percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+def _empty(texts: Sequence[str]) -> int:
+    return sum(1 for t in texts if not WORD_RE.search(t or ""))
 
 
-def render(report: dict, timing: Timing, split: str) -> str:
-    wcxb = report.get(f"wcxb-{split}", {})
-    by_type = wcxb.get("by_type", {})
-    pages_s = timing.pages / timing.wall_s if timing.wall_s else 0.0
-    ours = {
-        "aeb_f1": report.get("aeb", {}).get("f1"),
-        "wcxb_f1": wcxb.get("f1"),
-        "article_f1": by_type.get("article", {}).get("f1"),
-        "with_pass": wcxb.get("with_pass"),
-        "without_pass": wcxb.get("without_pass"),
-        "pages_s": pages_s,
-        "mb_s": timing.mbytes / timing.wall_s if timing.wall_s else 0.0,
-    }
-    rows = [("**ours**", ours), *ANCHORS.items()]
+def render(
+    pages: Sequence[BenchPage],
+    outputs: dict[str, list[str]],
+    reports: dict[str, dict],
+    timings: dict[str, Timing],
+) -> str:
+    names = list(reports)
+    datasets = list(dict.fromkeys(p.dataset for p in pages))
     lines = [
-        f"| extractor | AEB F1 | WCXB {split} F1 | article F1 | with ✓ | without ✓ "
-        "| pages/s | MB/s |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for name, r in rows:
-        lines.append(
-            f"| {name} | {_fmt(r['aeb_f1'])} | {_fmt(r['wcxb_f1'])} | {_fmt(r['article_f1'])} "
-            f"| {_fmt(r['with_pass'], True)} | {_fmt(r['without_pass'], True)} "
-            f"| {r['pages_s']:.1f} | {r['mb_s']:.2f} |"
-        )
-    counts = {t: by_type.get(t, {}).get("n", 0) for t in PAGE_TYPES}
-    lines += [
+        "Word F1 (precision / recall), mean per page; empty = pages with no words out",
         "",
-        f"WCXB {split}: word F1 by page type",
-        "",
-        "| extractor | " + " | ".join(f"{t} ({counts[t]})" for t in PAGE_TYPES) + " |",
-        "|---|" + "---|" * len(PAGE_TYPES),
-        "| **ours** | " + " | ".join(_fmt(by_type.get(t, {}).get("f1")) for t in PAGE_TYPES) + " |",
+        "| dataset (pages) | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
     ]
-    for name, types in ANCHOR_TYPES.items():
-        lines.append(f"| {name} | " + " | ".join(_fmt(types[t]) for t in PAGE_TYPES) + " |")
-    if "aeb" in report:
-        a = report["aeb"]
-        lines += ["", f"AEB precision {_fmt(a['precision'])}, recall {_fmt(a['recall'])}"]
+    for dataset in datasets:
+        index = [i for i, p in enumerate(pages) if p.dataset == dataset]
+        cells = []
+        for name in names:
+            r = reports[name][dataset]
+            empty = _empty([outputs[name][i] for i in index])
+            cells.append(
+                f"{_fmt(r['f1'])} ({_fmt(r['precision'])} / {_fmt(r['recall'])}), {empty} empty"
+            )
+        lines.append(f"| {dataset} ({len(index)}) | " + " | ".join(cells) + " |")
+    if len(names) > 1:
+        first, anchors = names[0], names[1:]
+        margins = []
+        for dataset in datasets:
+            floor = max(reports[a][dataset]["f1"] for a in anchors)
+            margins.append(f"{dataset} {reports[first][dataset]['f1'] - floor:+.3f}")
+        lines += ["", f"{first} minus the best anchor: " + ", ".join(margins)]
+    if all("aeb-shingles" in reports[n] for n in names):
+        lines += [
+            "",
+            "AEB's own shingle F1 (P / R): "
+            + ", ".join(
+                f"{n} {_fmt(reports[n]['aeb-shingles']['f1'])} "
+                f"({_fmt(reports[n]['aeb-shingles']['precision'])} / "
+                f"{_fmt(reports[n]['aeb-shingles']['recall'])})"
+                for n in names
+            ),
+        ]
+    wcxb = next((d for d in datasets if d.startswith("wcxb")), None)
     if wcxb:
-        lines.append(
-            f"WCXB {split} precision {_fmt(wcxb['precision'])}, recall {_fmt(wcxb['recall'])}"
-        )
-    cpu_pages_s = timing.pages / timing.cpu_s if timing.cpu_s else 0.0
-    lines.append(
-        f"Speed: {timing.pages} pages, {timing.mbytes:.1f} MB, {pages_s:.1f} pages/s wall "
-        f"({cpu_pages_s:.1f} pages/s CPU), p50 {_percentile(timing.latencies, 0.5) * 1e3:.1f} ms, "
-        f"p95 {_percentile(timing.latencies, 0.95) * 1e3:.1f} ms (anchors: reference harness, "
-        "one pinned core; ours: in-process, shared machine)"
-    )
-    if timing.baseline_cpu_s:
-        lines.append(
-            f"Same pages, same process: trafilatura {timing.pages / timing.baseline_cpu_s:.1f} "
-            f"pages/s CPU, ours {cpu_pages_s:.1f} (ours takes "
-            f"{timing.cpu_s / timing.baseline_cpu_s:.2f}x its CPU time)"
-        )
+        counts = Counter(p.page_type for p in pages if p.dataset == wcxb)
+        lines += [
+            "",
+            f"{wcxb}: word F1 by page type, snippet pass rates",
+            "",
+            "| extractor | "
+            + " | ".join(f"{t} ({counts[t]})" for t in PAGE_TYPES)
+            + " | with ✓ | without ✓ |",
+            "|---|" + "---|" * (len(PAGE_TYPES) + 2),
+        ]
+        for name in names:
+            r = reports[name][wcxb]
+            by_type = r.get("by_type", {})
+            lines.append(
+                f"| {name} | "
+                + " | ".join(_fmt(by_type.get(t, {}).get("f1")) for t in PAGE_TYPES)
+                + f" | {_fmt(r['with_pass'], True)} | {_fmt(r['without_pass'], True)} |"
+            )
+    timed = [n for n in names if n in timings and timings[n].cpu_s]
+    if timed:
+        lines += ["", "CPU time of the extraction calls, same pages, same process:"]
+        base = timings[timed[0]]
+        for name in timed:
+            t = timings[name]
+            ratio = f" ({timed[0]} {t.cpu_s / base.cpu_s:.1f}x as fast)" if name != timed[0] else ""
+            errors = f", {t.errors} errors" if t.errors else ""
+            lines.append(
+                f"- {name}: {t.pages / t.cpu_s:.1f} pages/s, {t.mbytes / t.cpu_s:.1f} MB/s"
+                f"{ratio}{errors}"
+            )
     return "\n".join(lines)
 
 
@@ -430,18 +514,54 @@ def _pin_to_core(core: int | None) -> None:
         os.sched_setaffinity(0, {core})
 
 
+def _names(value: str, allowed: Sequence[str]) -> list[str]:
+    names = [n for n in value.split(",") if n and n != "none"]
+    unknown = [n for n in names if n not in allowed]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown {unknown}; choose from {list(allowed)}")
+    return names
+
+
+def read_outputs(path: Path) -> dict[str, str]:
+    """``{"id","text"}`` lines, the last line of an id winning (as the shared scorer)."""
+    texts: dict[str, str] = {}
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                doc = json.loads(line)
+                texts[str(doc["id"])] = doc.get("text") or ""
+    return texts
+
+
+def write_outputs(path: Path, pages: Sequence[BenchPage], texts: Sequence[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
+        for page, text in zip(pages, texts, strict=True):
+            f.write(json.dumps({"id": page.uid, "text": text}, ensure_ascii=False) + "\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, help="folder holding aeb/ and wcxb/")
+    parser.add_argument("--data", type=Path, help="folder holding the datasets")
     parser.add_argument("--split", default="dev", help="WCXB split (default: dev)")
+    parser.add_argument(
+        "--datasets",
+        default=",".join(DATASETS),
+        type=lambda v: _names(v, DATASETS),
+        help="comma list (default: all four)",
+    )
+    parser.add_argument(
+        "--anchors",
+        default=",".join(ANCHORS),
+        type=lambda v: _names(v, ANCHORS),
+        help="comma list, or 'none' (default: both)",
+    )
     parser.add_argument("--limit", type=int, help="first N pages of each dataset")
     parser.add_argument("--core", type=int, help="pin the process to this CPU core")
-    parser.add_argument("--save", type=Path, help="write per-page outputs and scores (JSON lines)")
+    parser.add_argument("--save", type=Path, help="write OUTDIR/<extractor>.jsonl outputs")
+    parser.add_argument("--reuse", type=Path, help="read the anchors' outputs from OUTDIR")
     parser.add_argument("--json", type=Path, help="write the corpus scores as JSON")
     parser.add_argument("--jsonl", action="store_true", help="serve the JSON-lines protocol")
-    parser.add_argument(
-        "--baseline", action="store_true", help="also time plain trafilatura on every page"
-    )
     parser.add_argument(
         "--extractor", default=DEFAULT_ENGINE, choices=ENGINES, help="engine (worker's default)"
     )
@@ -453,25 +573,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.data is None:
         parser.error("--data is required (or --jsonl)")
     _pin_to_core(args.core)
-    pages: list[BenchPage] = []
-    if (args.data / "aeb").is_dir():
-        pages += load_aeb(args.data / "aeb", args.limit)
-    if (args.data / "wcxb" / args.split).is_dir():
-        pages += load_wcxb(args.data / "wcxb", args.split, args.limit)
+    pages = load_all(args.data, args.datasets, args.split, args.limit)
     if not pages:
-        parser.error(f"no aeb/ or wcxb/{args.split}/ pages under {args.data}")
-    timing = Timing()
-    report = score(run_pages(pages, timing, args.baseline, args.extractor), args.save)
-    print(render(report, timing, args.split))
+        parser.error(f"none of {args.datasets} under {args.data}")
+    extractors: dict[str, Extract] = {"ours": ours(args.extractor)}
+    reused: dict[str, dict[str, str]] = {}
+    for name in args.anchors:
+        saved = args.reuse / f"{name}.jsonl" if args.reuse else None
+        if saved is not None and saved.exists():
+            reused[name] = read_outputs(saved)
+        else:
+            extractors[name] = ANCHOR_FACTORIES[name]()
+    outputs, timings = run_all(pages, extractors, reused)
+    reports = {name: score(zip(pages, texts, strict=True)) for name, texts in outputs.items()}
+    print(render(pages, outputs, reports, timings))
+    if args.save:
+        for name, texts in outputs.items():
+            write_outputs(args.save / f"{name}.jsonl", pages, texts)
     if args.json:
         speed = {
-            "pages": timing.pages,
-            "mb": timing.mbytes,
-            "wall_s": timing.wall_s,
-            "cpu_s": timing.cpu_s,
-            "baseline_cpu_s": timing.baseline_cpu_s,
+            n: {"pages": t.pages, "mb": t.mbytes, "cpu_s": t.cpu_s} for n, t in timings.items()
         }
-        args.json.write_text(json.dumps({**report, "speed": speed}, indent=2), encoding="utf-8")
+        args.json.write_text(json.dumps({**reports, "speed": speed}, indent=2), encoding="utf-8")
     return 0
 
 

@@ -12,7 +12,9 @@ from bench.extract_bench import (
     aeb_corpus,
     aeb_page,
     load_aeb,
+    load_all,
     load_wcxb,
+    score,
     wcxb_corpus,
     wcxb_page,
 )
@@ -100,3 +102,28 @@ def test_loaders_read_the_published_layouts(tmp_path: Path) -> None:
     assert wcxb_page_.uid == "wcxb-dev/0001"
     assert wcxb_page_.page_type == "collection"
     assert wcxb_page_.truth["with"] == ["two"]
+
+
+def _jsonl_gz(path: Path, docs: list[dict]) -> None:
+    _gz(path, "".join(json.dumps(d) + "\n" for d in docs))
+
+
+def test_all_four_datasets_are_scored_with_word_f1(tmp_path: Path) -> None:
+    aeb = tmp_path / "aeb"
+    _gz(aeb / "html" / "p1.html.gz", "<p>one two</p>")
+    (aeb / "ground-truth.json").write_text(json.dumps({"p1": {"articleBody": "one two"}}))
+    for name in ("dragnet", "readability"):
+        _jsonl_gz(
+            tmp_path / name / "pages.jsonl.gz",
+            [{"id": f"{name}/1", "url": "https://x.example/", "html": "<p>alpha beta</p>"}],
+        )
+        _jsonl_gz(tmp_path / name / "truth.jsonl.gz", [{"id": f"{name}/1", "text": "Alpha"}])
+    pages = load_all(tmp_path)
+    assert [p.dataset for p in pages] == ["aeb", "dragnet", "readability"]
+    assert pages[1].html == "<p>alpha beta</p>"
+    report = score(zip(pages, ["one two", "alpha beta", ""], strict=True))
+    assert report["aeb"]["f1"] == pytest.approx(1.0)  # word F1, as the shared scorer
+    assert report["aeb-shingles"]["f1"] == pytest.approx(1.0)
+    assert report["dragnet"]["precision"] == pytest.approx(0.5)
+    assert report["dragnet"]["recall"] == pytest.approx(1.0)
+    assert report["readability"]["f1"] == 0.0

@@ -94,6 +94,42 @@ def test_blog_post_declared_by_opengraph() -> None:
     assert classify(page(head), url, LONG_TEXT) == "article"
 
 
+def test_short_dated_signed_story_in_one_article_element() -> None:
+    head = (
+        '<meta property="article:published_time" content="2026-03-02">'
+        '<meta name="author" content="Ines Duarte">'
+    )
+    story = f"<article><h1>Tidal turbines lowered</h1><p>{PARAGRAPH * 5}</p></article>"
+    url = "https://coastal.example/story/88213"
+    assert classify(page(head, story), url, PARAGRAPH * 5) == "article"
+    # without a date or an author it is not enough, nor is one of several teasers
+    assert classify(page("", story), url, PARAGRAPH * 5) != "article"
+    assert classify(page(head, story * 7), url, PARAGRAPH * 5) != "article"
+
+
+def test_bundled_news_samples_are_articles() -> None:
+    """The stories shipped for `make run` each sit in one <article>, dated and signed."""
+    import json
+    from pathlib import Path
+
+    from worker.extract import make_extractor
+    from worker.records import Page
+
+    extract = make_extractor("fast")
+    samples = Path(__file__).parent.parent / "worker" / "samples" / "pages.jsonl"
+    stories = []
+    for line in samples.read_text(encoding="utf-8").splitlines():
+        try:
+            doc = json.loads(line)
+        except ValueError:
+            continue  # the truncated line the samples carry on purpose
+        if doc.get("status") == 200 and "<article" in (doc.get("html") or ""):
+            page_ = Page(url=doc["url"], body=doc["html"], body_kind="html", input_format="json")
+            stories.append(extract(page_).page_type)
+    assert len(stories) >= 3
+    assert set(stories) == {"article"}
+
+
 def test_plain_text_pages_use_length_and_url() -> None:
     url = "https://news.example/harbour-towns-bet-on-tidal-power"
     assert classify_page(None, url, LONG_TEXT, None) == "article"

@@ -124,6 +124,7 @@ FORUM_WORDS = re.compile(
 
 ARTICLE_WORDS = 350  # main text this long reads as an article unless something says otherwise
 SHORT_ARTICLE_WORDS = 150  # ... or this long with a byline or a date
+MARKED_ARTICLE_WORDS = 100  # ... or this long inside the page's one <article>, dated and signed
 MIN_PRICES = 3
 MIN_CART = 2
 MIN_POST_BLOCKS = 20  # elements classed as post/comment/reply that make a thread
@@ -327,6 +328,14 @@ def declared_og_article(s: PageSignals) -> str | None:
     return "article" if declared and article_evidence(s) >= 1 else None
 
 
+def marked_up_article(s: PageSignals) -> str | None:
+    """The page's one ``<article>`` element is its publisher saying it is one self-contained
+    piece (repeated ones are teasers); dated and signed, a short news story is an article
+    even without an article type or an article-like URL."""
+    marked = s.teasers == 1 and s.words >= MARKED_ARTICLE_WORDS
+    return "article" if marked and s.dated and s.authored else None
+
+
 def plain_text(s: PageSignals) -> str | None:
     """Without markup, length and a byline or date line are all there is to go on."""
     if s.has_tree:
@@ -359,6 +368,7 @@ RULES = (
     url_convention,
     site_root,
     declared_og_article,
+    marked_up_article,
     shop_vocabulary,
     code_heavy,
     discussion,

@@ -8,6 +8,7 @@ inside this element" a slice rather than another walk.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -157,13 +158,20 @@ def chrome_kind(tag: str, names: str, role: str) -> int:
     return kind
 
 
+# Component names are short ("share-buttons", "sidebar-left-widget"); a longer token is a
+# slug of a heading or title ("sharing-with-a-single-developer", an anchor id), i.e. prose.
+MAX_NAME_SEGMENTS = 4
+SEGMENT_SPLIT_RE = re.compile(r"[-_]+")
+
+
 def _chrome_token(token: str) -> bool:
     found = _CHROME_TOKENS.get(token)
     if found is None:
         if len(_CHROME_TOKENS) >= _CLASSIFIED_LIMIT:
             _CHROME_TOKENS.clear()
         found = _CHROME_TOKENS[token] = (
-            CHROME_TOKEN_RE.search(token) is not None
+            len(SEGMENT_SPLIT_RE.split(token)) <= MAX_NAME_SEGMENTS
+            and CHROME_TOKEN_RE.search(token) is not None
             and CHROME_VETO_RE.search(token) is None
             and TAXONOMY_TOKEN_RE.match(token) is None
         )
@@ -195,6 +203,23 @@ def is_content_hint(tag: str, names: str, role: str, itemprop: str) -> int:
 def _row(line: str) -> str:
     cells = (" ".join(cell.split()) for cell in line.split(CELL_MARK))
     return " | ".join(cell for cell in cells if cell)
+
+
+MARKUP_RE = re.compile(r"<[a-zA-Z!/]")
+
+
+def _markup_only(node: LexborNode) -> bool:
+    """A ``<noscript>`` holding nothing but one text that is markup: an escaped
+    ``&lt;iframe …&gt;`` tracking snippet, or a fallback a parser with scripting on keeps
+    as raw text. No reader sees it as text. Noscript with elements inside (the whole page
+    for script-less readers, on some sites) or a plain-text notice is still walked."""
+    first = node.child
+    return (
+        first is not None
+        and first.next is None
+        and first.tag == "-text"
+        and MARKUP_RE.search(first.text_content or "") is not None
+    )
 
 
 def _walk(root: LexborNode, doc: Doc) -> None:
@@ -247,7 +272,7 @@ def _walk(root: LexborNode, doc: Doc) -> None:
         while child is not None:
             tag = child.tag
             if tag == "-text":
-                text = child.text_content
+                text = child.text_content or ""
                 if not link:  # the common case, inlined
                     add(text)
                     size = len(text.strip())
@@ -258,8 +283,12 @@ def _walk(root: LexborNode, doc: Doc) -> None:
                     add_text(text, link)
             elif tag == "br":
                 add("\n")
-            elif tag[0] in "-_#!" or child.child is None:
-                pass  # comments, doctype, and elements without any content
+            elif not tag or tag[0] in "-_#!?" or child.child is None:
+                # comments, doctype, processing instructions (``<?php … ?>`` has no tag
+                # name), and elements without any content: nothing a reader sees
+                pass
+            elif tag == "noscript" and _markup_only(child):
+                pass  # fallback markup (tracking pixels, lazy images) the parser kept as text
             else:
                 attrs = child.attributes
                 chrome, hint, caption = classify(tag, attrs)

@@ -15,6 +15,7 @@ from worker.extract.fast.selectors import (
     BOILERPLATE_HEADS,
     BOILERPLATE_LINE_RE,
     BOILERPLATE_LINES,
+    BROWSER_NOTICE_RE,
     BYLINE_RE,
     CAPTION_CREDIT_RE,
     CLICK_HERE_RE,
@@ -38,6 +39,7 @@ BOILERPLATE_PRIOR = 0.02
 BOILERPLATE_MAX_CHARS = 120
 METADATA_MAX_CHARS = 100
 CAPTION_MAX_CHARS = 400
+NOTICE_MAX_CHARS = 600  # browser notices run to a few sentences
 # A text right after (or opening with) a headline link teases another page.
 TEASER_FACTOR = 0.5
 
@@ -67,6 +69,11 @@ def is_promo(lower: str) -> bool:
     return False
 
 
+def is_browser_notice(lower: str) -> bool:
+    """A notice such as "best viewed in an up-to-date browser" (lower-cased line)."""
+    return BROWSER_NOTICE_RE.search(lower) is not None
+
+
 def is_metadata_line(lower: str) -> bool:
     """A dateline, byline or photo credit: short and shaped like metadata (lower-cased)."""
     n = len(lower)
@@ -89,6 +96,8 @@ def block_prior(block: Block) -> float:
     text = block.text
     n = len(text)
     kind = block.kind
+    if n <= NOTICE_MAX_CHARS and "rowser" in text and is_browser_notice(text.lower()):
+        return PROMO_PRIOR
     if n <= PROMO_MAX_CHARS:
         lower = text.lower()
         if n <= BOILERPLATE_MAX_CHARS and is_boilerplate_line(lower):

@@ -86,9 +86,14 @@ def _without_chrome(
         sums = _Sums.of_priors(doc, masked)
         core = _core(doc, masked)
         best = sums.mass(elements[core].b_start, elements[core].b_end) if core >= 0 else 0.0
+        # the post its markup names lies outside all chrome: what is only named like chrome
+        # (a sidebar, readers' comments) does not wrap it, whatever its size
+        marked_post = core >= 0 and _in_article_body(doc, core)
         wrapper, wrapper_mass = -1, 0.0
         for index in flagged:
             e = elements[index]
+            if marked_post and e.chrome >= CHROME_BY_NAME:
+                continue
             mass = raw.mass(e.b_start, e.b_end)
             limit = CHROME_GUARD * best if e.chrome == CHROME_BY_NAME else CHROME_SHARE * total
             if mass > 0 and mass >= limit and mass > wrapper_mass:
@@ -100,6 +105,17 @@ def _without_chrome(
     masked = [0.0 if c else p for p, c in zip(teased, covered, strict=True)]
     sums = _Sums.of_priors(doc, masked)
     return masked, sums, _core(doc, masked)
+
+
+def _in_article_body(doc: Doc, index: int) -> bool:
+    """Whether an element is, or sits inside, an article-body element (articleBody,
+    "entry-content"): the publisher's own mark for the text of the post."""
+    elements = doc.elements
+    while index >= 0:
+        if elements[index].content_hint >= STRONG_HINT:
+            return True
+        index = elements[index].parent
+    return False
 
 
 def _cover(doc: Doc, indices: list[int], n: int) -> list[bool]:

@@ -428,6 +428,16 @@ PROMO_RE = re.compile(
     r"(?:©|\(c\)|\bcopyright) ?(?:19|20)\d\d"
 )
 PROMO_MAX_CHARS = 300
+# Notices addressed to the reader's browser rather than to the reader ("This page is best
+# viewed in an up-to-date web browser", "Please upgrade your browser"). Anchored where a
+# quotation in prose would not be: "best viewed" must open the line.
+BROWSER_NOTICE_RE = re.compile(
+    r"^(?:this (?:web ?)?(?:page|site|website) (?:is )?)?best viewed (?:in|with|using|at)\b|"
+    r"\b(?:upgrade|update) your (?:web )?browser\b|"
+    r"\byour (?:web )?browser (?:is out of date|is outdated|is not supported|is no longer "
+    r"supported|does not support|doesn't support)|"
+    r"\byou(?: are|'re) using an? (?:outdated|old|older|unsupported) (?:web )?browser"
+)
 
 # Short lines that carry metadata rather than text (lower-cased): datelines, bylines,
 # photo credits, and figure captions, which end with their credit.

@@ -1,0 +1,104 @@
+"""The fast engine on page shapes from benchmarks no rule was tuned on (Dragnet, Readability).
+
+Each test is a general way pages are built, written small: a short post beside much
+longer chrome, markup that is not text, notices addressed to the reader's browser.
+"""
+
+from __future__ import annotations
+
+from worker.extract.fast import extract_fast
+
+POST = (
+    "We moved the bakery to the old fire station last spring, and the ovens finally arrived "
+    "this week after a long wait at the port. The first loaves come out on Saturday morning."
+)
+COMMENT = (
+    "Congratulations on the new place, I remember queuing outside the old shop every winter "
+    "and I am so glad the sourdough survived the move. Will you still do the rye on Fridays? "
+)
+TESTIMONIAL = (
+    "Working with the team changed how we plan our week, and the advice on stock control paid "
+    "for itself within a month; I recommend the workshop to every owner I meet at the market. "
+)
+
+
+def page(body: str) -> str:
+    return f"<!doctype html><html><head><title>Bakery</title></head><body>{body}</body></html>"
+
+
+def test_long_comments_under_a_short_marked_post_are_left_out() -> None:
+    comments = "".join(
+        f"<div class='coms'><span>Reader {i} said,</span><div class='text'><p>{COMMENT}</p>"
+        f"<p>{COMMENT}</p></div></div>"
+        for i in range(12)
+    )
+    html = page(
+        "<div id='post-entry'><h1>The bakery has moved</h1>"
+        f"<div class='post-content'><p>{POST}</p></div>"
+        f"<div id='comment_tpl'><h2>12 users responded</h2>{comments}</div></div>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "Congratulations" not in text
+
+
+def test_large_sidebar_beside_a_short_marked_post_is_left_out() -> None:
+    quotes = "".join(f"<li><p>{TESTIMONIAL}</p></li>" for _ in range(10))
+    html = page(
+        f"<div class='sidebar-testimonials'><ul>{quotes}</ul></div>"
+        f"<div class='post'><h1>The bakery has moved</h1><div class='entry-content'><p>{POST}</p>"
+        "</div></div>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "stock control" not in text
+
+
+def test_escaped_markup_in_noscript_is_not_text() -> None:
+    snippet = (
+        "&lt;iframe src='https://tracker.example/ns.html?id=GTM-1' height='0'&gt;&lt;/iframe&gt;"
+    )
+    html = page(
+        f"<article><h1>The bakery has moved</h1><p>{POST}</p>"
+        f"<noscript>{snippet * 30}</noscript></article>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "iframe" not in text and "tracker" not in text
+
+
+def test_noscript_holding_real_elements_is_still_read() -> None:
+    html = page(
+        f"<noscript><article><h1>The bakery has moved</h1><p>{POST}</p></article></noscript>"
+    )
+    assert POST in extract_fast(html).text
+
+
+def test_section_named_by_a_heading_slug_is_not_chrome() -> None:
+    """Documentation generators give each section its heading's slug as id; a slug that
+    opens with a chrome word ("sharing-with-…") is still the section's prose."""
+    slugs = ("setting-up", "sharing-with-a-single-developer", "conclusion")
+    sections = "".join(
+        f"<div class='section' id='{slug}'><h2>{slug.replace('-', ' ')}</h2>"
+        f"<p>Part {i}. {POST}</p><p>Part {i}. {TESTIMONIAL}</p></div>"
+        for i, slug in enumerate(slugs)
+    )
+    text = extract_fast(page(f"<div class='body'>{sections}</div>")).text
+    assert "sharing with a single developer" in text
+    assert all(f"Part {i}. {POST}" in text for i in range(3))
+
+
+def test_notice_addressed_to_the_browser_is_dropped() -> None:
+    notice = (
+        "This page is best viewed in an up-to-date web browser with style sheets (CSS) "
+        "enabled. While you will be able to view the content of this page in your current "
+        "browser, you will not be able to get the full visual experience. Please consider "
+        "upgrading your browser software or enabling style sheets (CSS) if you are able to do "
+        "so. Some parts of the page may look different or be missing in older browsers."
+    )
+    quoted = '"Best viewed in Netscape Navigator" was a badge on many early home pages.'
+    html = page(f"<article><p>{notice}</p><p>{POST}</p><p>{quoted} {POST}</p></article>")
+    text = extract_fast(html).text
+    assert POST in text
+    assert quoted in text  # a quotation in prose is the text
+    assert "full visual experience" not in text
