@@ -16,14 +16,24 @@ from typing import Literal
 import numpy as np
 import orjson
 
-from worker.article import build_article, canonical_url_of, now_iso
+from worker.article import build_article, canonical_url_of, content_hash, now_iso
 from worker.budget import BudgetExceeded, time_budget
 from worker.config import Settings
 from worker.decode import decode
 from worker.dedup import Deduper
 from worker.dedup.minhash import default_sketcher
 from worker.extract import Extractor
-from worker.records import BadRecord, Extracted, Origin, Page, SkipRecord, TransientError
+from worker.records import (
+    BadRecord,
+    Extracted,
+    Origin,
+    Page,
+    Reservation,
+    Sighting,
+    SkipRecord,
+    TransientError,
+    origin_key,
+)
 from worker.templates import (
     Cleaned,
     PageIn,
@@ -54,6 +64,10 @@ class Outcome:
     timings: dict[str, float] = field(default_factory=dict)
     # improved versions of earlier pages of the site (cold start "republish"), sent after this
     revisions: list[Outcome] = field(default_factory=list)
+    # what dedupe stored for this record, held until the output's fate is known: pass it to
+    # ``Deduper.confirm`` once the broker acknowledged the output (or when there is nothing
+    # to send), to ``Deduper.release`` when the output will not be published
+    reservation: Reservation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +221,9 @@ def finish(
     settings = stages.settings
     canonical = result.canonical_url or canonical_url_of(page, extracted)
     doc_id = article_id(canonical)
+    raw_hash = content_hash(extracted.text)  # before the templates: recrawls compare this
     cleaned: Cleaned | None = None
+    verdict = None
     t0 = time.perf_counter()
     stage = "templates"
     try:
@@ -217,8 +233,19 @@ def finish(
             t0 = time.perf_counter()
         stage = "dedupe"
         tokens = None if result.tokens is None else result.tokens.of(cleaned)
-        verdict = stages.deduper.check(doc_id, extracted.text, tokens)
+        seen = Sighting(origin_key(origin, page.record_id), raw_hash, content_hash(extracted.text))
+        verdict = stages.deduper.check(doc_id, extracted.text, tokens, seen)
         timings["dedupe"] = timings.get("dedupe", 0.0) + time.perf_counter() - t0
+        if verdict.status == "unchanged":  # a recrawl of the latest version: not again
+            revisions = revision_outcomes(cleaned)
+            return Outcome(
+                "skipped",
+                reason="unchanged",
+                dedup_status="unchanged",
+                record_id=page.record_id,
+                timings=timings,
+                revisions=revisions,
+            )
         stage = "publish"
         record = build_article(
             page,
@@ -233,6 +260,8 @@ def finish(
     except TransientError:
         raise
     except Exception as exc:  # noqa: BLE001 - a bug on one record must not stop the stream
+        if verdict is not None and verdict.reservation is not None:
+            stages.deduper.release([verdict.reservation])  # never published: forget it
         reason, detail = failure_reason(exc, stage)
         failed = Failed("dead_letter", stage, reason, detail, page.record_id, timings)
         outcome = failed_outcome(failed, value, headers, key, origin, settings)
@@ -244,8 +273,9 @@ def finish(
         "dedup_status": verdict.status,
         "record_id": page.record_id,
         "revisions": revision_outcomes(cleaned),
+        "reservation": verdict.reservation,
     }
-    kind: OutcomeKind = "published" if verdict.status == "new" else "duplicate"
+    kind: OutcomeKind = "published" if verdict.status in ("new", "updated") else "duplicate"
     topic = settings.output_topic
     if kind == "duplicate":
         topic = {"topic": settings.duplicates_topic, "annotate": topic, "drop": None}[
