@@ -8,17 +8,19 @@ another worker holds reserved waits instead of naming it.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import redis
 from test_dedup import article, syndicate, text
 
 from worker.app import Worker
 from worker.config import Settings
-from worker.dedup import Deduper
+from worker.dedup import Deduper, snapshot
 from worker.dedup.memory import MemoryDeduper
 from worker.dedup.pages import text_hash
 from worker.dedup.redis_store import RedisDeduper
@@ -217,3 +219,22 @@ def test_the_worker_confirms_what_was_published_and_releases_dead_letters() -> N
     d.release([published.reservation])  # no effect: confirmed
     assert check(d, "kept-copy", syndicate(kept, 1), "k:in/0/3").duplicate_of == "kept"
     assert check(d, "lost-copy", syndicate(lost, 1), "k:in/0/4").status == "new"
+
+
+def test_a_snapshot_from_before_recrawl_state_still_loads(tmp_path: Path) -> None:
+    """Version-1 snapshots hold canonicals only: they load as first versions."""
+    path = str(tmp_path / "old.npz")
+    story = article(995)
+    d = MemoryDeduper()
+    check(d, "page", text(story), "k:in/0/1")
+    arrays = d._export()
+    legacy = {k: v for k, v in arrays.items() if k in ("seq", "ts", "size", "exact", "key")}
+    legacy |= {k: v for k, v in arrays.items() if k.startswith(("id_", "sample_", "key_"))}
+    meta = json.loads(arrays["meta"].tobytes()) | {"version": 1}
+    legacy["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    snapshot.write_atomically(path, legacy)
+    restored = MemoryDeduper(snapshot_path=path)
+    assert check(restored, "copy", syndicate(story, 2), "k:in/0/2").duplicate_of == "page"
+    update = check(restored, "page", text(story), "k:in/0/3")  # hash unknown: one update
+    assert (update.status, update.version) == ("updated", 2)
+    assert check(restored, "page", text(story), "k:in/0/4").status == "unchanged"

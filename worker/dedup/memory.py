@@ -112,6 +112,20 @@ class _Chunk:
         return Candidate(self.doc_ids[row] or "", sketch)
 
 
+def _legacy_columns(rows: int) -> dict[str, np.ndarray]:
+    """A version-1 snapshot's rows as first versions published ``new`` from an unknown
+    origin, extracted-text hash unknown (so the next crawl of each is one update)."""
+    empty = [b""] * rows
+    return {
+        **{name: np.zeros((rows, 16), dtype=np.uint8) for name in _HASHES},
+        "status": np.zeros(rows, dtype=np.uint8),
+        "version": np.ones(rows, dtype=np.int32),
+        "similarity": np.full(rows, np.nan, dtype=np.float32),
+        **snapshot.pack_bytes("origin", empty),
+        **snapshot.pack_bytes("dup_of", empty),
+    }
+
+
 def _hex16(digest: str) -> np.ndarray:
     """A 32-digit hex digest as 16 bytes (zeros when absent)."""
     return np.frombuffer(bytes.fromhex(digest) if digest else bytes(16), dtype=np.uint8)
@@ -305,9 +319,11 @@ class MemoryDeduper:
 
     def _import(self, z: dict[str, np.ndarray]) -> None:
         meta = json.loads(z["meta"].tobytes())
-        if meta.get("version") != SNAPSHOT_VERSION or meta.get("format") != minhash.FORMAT:
+        if meta.get("version") not in (1, SNAPSHOT_VERSION) or meta.get("format") != minhash.FORMAT:
             raise ValueError(f"incompatible dedup snapshot: {meta}")
         seqs, ts, size, exact = z["seq"], z["ts"], z["size"], z["exact"]
+        if meta["version"] == 1:  # before recrawl state: canonical first versions, hashes unknown
+            z = {**z, **_legacy_columns(seqs.size)}
         ids = snapshot.unpack_bytes(z, "id")
         samples = snapshot.unpack_bytes(z, "sample")
         origins = snapshot.unpack_bytes(z, "origin")
