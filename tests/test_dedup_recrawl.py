@@ -238,3 +238,17 @@ def test_a_snapshot_from_before_recrawl_state_still_loads(tmp_path: Path) -> Non
     update = check(restored, "page", text(story), "k:in/0/3")  # hash unknown: one update
     assert (update.status, update.version) == ("updated", 2)
     assert check(restored, "page", text(story), "k:in/0/4").status == "unchanged"
+
+
+def test_a_store_failing_to_settle_does_not_stop_the_worker() -> None:
+    """The outputs are out and acknowledged: the reservations simply stand."""
+
+    class Failing(MemoryDeduper):
+        def confirm(self, reservations: list) -> None:
+            raise redis.ResponseError("NOAUTH Authentication required.")
+
+    settings = Settings()
+    worker = Worker(settings, Stages(settings, make_extractor(), Failing()), pool=None)  # type: ignore[arg-type]
+    verdict = check(worker.stages.deduper, "page", text(article(1010)), "k:in/0/1")
+    worker._settle_dedupe([Outcome("published", reservation=verdict.reservation)])
+    assert worker.metrics.errors.labels("dedup")._value.get() == 1
