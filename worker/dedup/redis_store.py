@@ -233,7 +233,7 @@ class RedisDeduper:
         self._script = self._client.register_script(CHECK_AND_INSERT)
         self._settle = self._client.register_script(SETTLE)
         self._sketcher = Sketcher()
-        self.hold_s = int(hold_s)
+        self.hold_s = max(1, min(int(hold_s), self.ttl_s))  # never outlives what it holds
         self.owner = uuid.uuid4().hex  # whose reservations are whose
 
     def check(
