@@ -218,3 +218,11 @@ def test_an_article_that_cannot_be_published_leaves_nothing_in_dedupe() -> None:
         replace(st, extract=lambda page: Extracted(text=body)),
     )
     assert (clean.kind, clean.dedup_status) == ("published", "new")
+
+
+def test_a_text_that_cannot_be_hashed_is_dead_lettered_not_raised() -> None:
+    def surrogate(page: Page) -> Extracted:
+        return Extracted(text="A lone \ud800 surrogate in an otherwise fine article text.")
+
+    outcome = process(envelope(25), [], None, ORIGIN, replace(stages(), extract=surrogate))
+    assert (outcome.kind, outcome.stage) == ("dead_letter", "publish")

@@ -16,12 +16,13 @@ from typing import Literal
 import numpy as np
 import orjson
 
-from worker.article import build_article, canonical_url_of, content_hash, now_iso
+from worker.article import build_article, canonical_url_of, now_iso
 from worker.budget import BudgetExceeded, time_budget
 from worker.config import Settings
 from worker.decode import decode
 from worker.dedup import Deduper
 from worker.dedup.minhash import default_sketcher
+from worker.dedup.pages import text_hash
 from worker.extract import Extractor
 from worker.records import (
     BadRecord,
@@ -221,19 +222,19 @@ def finish(
     settings = stages.settings
     canonical = result.canonical_url or canonical_url_of(page, extracted)
     doc_id = article_id(canonical)
-    raw_hash = content_hash(extracted.text)  # before the templates: recrawls compare this
     cleaned: Cleaned | None = None
     verdict = None
     t0 = time.perf_counter()
     stage = "templates"
     try:
+        raw_hash = text_hash(extracted.text)  # before the templates: recrawls compare this
         if stages.templates is not None:
             cleaned = stages.templates.apply(extracted, result.template or late_input(result))
             timings["templates"] = timings.get("templates", 0.0) + time.perf_counter() - t0
             t0 = time.perf_counter()
         stage = "dedupe"
         tokens = None if result.tokens is None else result.tokens.of(cleaned)
-        seen = Sighting(origin_key(origin, page.record_id), raw_hash, content_hash(extracted.text))
+        seen = Sighting(origin_key(origin, page.record_id), raw_hash, text_hash(extracted.text))
         verdict = stages.deduper.check(doc_id, extracted.text, tokens, seen)
         timings["dedupe"] = timings.get("dedupe", 0.0) + time.perf_counter() - t0
         if verdict.status == "unchanged":  # a recrawl of the latest version: not again
