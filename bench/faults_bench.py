@@ -987,6 +987,107 @@ def hostile_scenario(
     return HostileRun(run, outcome_of, skips, dead_reasons, sampler.peaks, ready, len(outcome_of))
 
 
+def poison_scenario(
+    bootstrap: str,
+    topics: Topics,
+    workdir: Path,
+    *,
+    good: int = 24,
+    extract_timeout_s: float = 2.0,
+    max_poll_interval_ms: int = 5000,
+    timeout_s: float = 180.0,
+    slow_only: bool = False,
+) -> Run:
+    """Records that stopped a worker or a partition for good: batches the client cannot
+    decode, a null header on a dead letter, and pages whose parse never returns to Python
+    (one process, a poll interval shorter than the parse). Every offset must end exactly
+    once, with no batch redone."""
+    from tests.hostile import evasive_attributes_page
+    from tests.kafka_helpers import produce_raw, record_batch
+
+    marker = uuid.uuid4().hex
+    env = worker_env(
+        bootstrap,
+        topics,
+        marker,
+        INGEST_PROCESSES="1",
+        INGEST_BATCH_SIZE="8",
+        INGEST_EXTRACT_TIMEOUT_S=str(extract_timeout_s),
+        INGEST_MAX_POLL_INTERVAL_MS=str(max_poll_interval_ms),
+    )
+    create_topics(env)
+
+    def page(i: int) -> bytes:
+        url = f"https://poison.example/{i}"
+        return orjson.dumps({"url": url, "html": article_html(i), "record_id": f"p{i}"})
+
+    html = [("content-type", b"text/html"), ("url", b"https://poison.example/slow")]
+    plan: list[tuple[str, str, object]] = []  # (expected outcome, how to send, what)
+    for i in range(good):
+        plan.append(("published", "producer", page(i)))
+        if slow_only:  # the eviction livelock alone: pages whose parse outlives the poll interval
+            if i % 6 == 4:
+                plan.append(("dead_letter", "producer", (evasive_attributes_page(60_000), html)))
+            continue
+        if i % 6 == 2:
+            crc = record_batch([(b"c", page(1000 + i), [])])
+            crc[17] ^= 0xFF  # a failed CRC
+            plan.append(("dead_letter", "raw", crc))
+        if i % 6 == 3:
+            batch = record_batch([(b"h", page(2000 + i), [("KEYX", b"v")])],
+                                 header_key_bytes={"KEYX": b"\xff\xfeK\xc3"})  # fmt: skip
+            plan.append(("dead_letter", "raw", batch))
+        if i % 6 == 4:
+            plan.append(("dead_letter", "producer", (evasive_attributes_page(60_000), html)))
+        if i % 6 == 5:
+            no_url = orjson.dumps({"html": "<p>x</p>"})
+            plan.append(("dead_letter", "raw", record_batch([(b"n", no_url, [("t", None)])])))
+    t0 = time.monotonic()
+    worker = start_worker(env, workdir / "poison.log")
+    try:
+        for i, (expect, how, what) in enumerate(plan):
+            if how == "raw":
+                if produce_raw(bootstrap, topics.input, 0, what) != 0:  # type: ignore[arg-type]
+                    raise RuntimeError("the broker refused a raw batch")
+                continue
+            value, headers = what if isinstance(what, tuple) else (what, [])
+            produce(bootstrap, topics.input, [Sent(f"p{i}", expect, b"k", value, headers)])
+        with contextlib.suppress(AssertionError):  # a worker that never gets there: report it
+            wait_for(
+                lambda: committed_total(bootstrap, topics) >= len(plan),
+                timeout_s,
+                "every poison offset committed",
+            )
+        alive = worker.proc.poll() is None
+        committed = committed_total(bootstrap, topics)
+    finally:
+        code = worker.stop()
+    seconds = time.monotonic() - t0
+    found = traces(bootstrap, topics)
+    per_offset = Counter(t.source[1] for t in found)
+    tally = Tally(records_in=len(plan))
+    for offset, (expect, _, _) in enumerate(plan):
+        seen = [t for t in found if t.source == (0, offset)]
+        tally.outcomes[seen[0].where if seen else "missing"] += 1
+        if not seen:
+            tally.lost.append(f"offset {offset}")
+        elif seen[0].where != expect:
+            tally.wrong.append(f"offset {offset}: {seen[0].where} ({seen[0].reason})")
+    tally.outputs = len(found)
+    tally.repeats = sum(n - 1 for n in per_offset.values())
+    log_text = (workdir / "poison.log").read_text(errors="replace")
+    observed = {
+        "worker_alive": alive,
+        "worker_exit_code": code,
+        "dead_letter_reasons": dict(Counter(t.reason for t in found if t.reason)),
+        "offsets_committed": committed,
+        "worker_starts": log_text.count('"worker_started"'),
+        "processes_killed_over_hard_limit": log_text.count('"page_over_hard_limit"'),
+        "evicted": log_text.split('"stopping"')[0].count('"partitions_revoked"'),
+    }
+    return Run("poison", tally, seconds, leftover_processes=reap_tagged(marker), observed=observed)
+
+
 def _counted(m: dict[str, float]) -> float:
     """Records whose outcome a worker counted (after their batch was committed)."""
     outcomes = [
@@ -1070,6 +1171,11 @@ def _scenarios(args: argparse.Namespace, workdir: Path) -> dict[str, Callable[[]
                 extract_timeout_s=10.0,
             )  # fmt: skip
 
+    def poison() -> object:
+        with tansu_memory(sub("poison")) as b:
+            topics = Topics(f"p{uuid.uuid4().hex[:8]}", partitions=1)
+            return poison_scenario(b, topics, sub("poison"), slow_only=args.poison_slow_only)
+
     def fuzz() -> object:
         from bench.fuzz_decode_extract import fuzz as run_fuzz
 
@@ -1081,6 +1187,7 @@ def _scenarios(args: argparse.Namespace, workdir: Path) -> dict[str, Callable[[]
         "redis": redis,
         "rebalance": rebalance,
         "hostile": hostile,
+        "poison": poison,
         "fuzz": fuzz,
     }
 
@@ -1105,12 +1212,15 @@ def _figures(result: object) -> object:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default="kill,broker,redis,rebalance,hostile,fuzz")
+    parser.add_argument("--only", default="kill,broker,redis,rebalance,hostile,poison,fuzz")
     parser.add_argument("--kills", type=int, default=24)
     parser.add_argument("--records", type=int, default=3000)
     parser.add_argument("--rate", type=float, default=0.0, help="input records/s while killing")
     parser.add_argument("--fuzz-minutes", type=float, default=3.0)
     parser.add_argument("--seed", type=int, default=20261128)
+    parser.add_argument(
+        "--poison-slow-only", action="store_true", help="poison: only the slow pages (livelock)"
+    )
     parser.add_argument("--workdir", default="", help="logs go here (default: a temp dir)")
     parser.add_argument("--json", default="", help="also write the figures to this file")
     args = parser.parse_args(argv)

@@ -16,8 +16,9 @@ the template stage is replayed over the extracted pages under each variant:
 * ``oracle``: every page of a site known in advance (reference, not reachable online).
 
 Score: lower-cased ``\\w+`` multiset F1 against ``gt_text``, mean over pages, of each page's
-final version (and of its first version: what a consumer sees before revisions). Latency of
-``hold`` is counted in records (and seconds at ``--rate`` records per second). ``--half``
+final version (and of its first version: what a consumer sees before revisions); "pages
+worse": the share of pages whose final F1 is more than 0.05 below the extractor alone's.
+Latency of ``hold`` is counted in records (and seconds at ``--rate`` records per second). ``--half``
 keeps half of the sites (by a hash of the site name) so one half can be held out.
 """
 
@@ -48,6 +49,7 @@ from worker.templates.stage import page_input, source_lines
 from worker.templates.state import Limits, SiteTemplates
 
 WORD_RE = re.compile(r"\w+")
+WORSE_BY = 0.05  # a page whose F1 drops this much below the extractor alone's is made worse
 FORMS = ("html", "text_dump")
 VARIANTS = ("none", "publish", "republish", "hold", "lookahead", "oracle")
 DEFAULT_GENERATOR = "../shared/bench/sites/make_sites.py"
@@ -82,6 +84,7 @@ class Scored:
     snapshot_bytes_per_site: float = 0.0
     peak_revisable_bytes: int = 0
     micros_per_page: float = 0.0
+    worse: float = 0.0  # share of pages whose final F1 is WORSE_BY below the extractor alone's
 
 
 # --- streams -------------------------------------------------------------------------------
@@ -245,8 +248,10 @@ def run_variant(
     sites = len(stream.templates)
     state_bytes = stream.templates.total_bytes()
     held = sum(len(state.pages) for _, state in stream.templates)
+    finals = [f1(final[p.uid], p.truth) for p in pages]
+    alone = [f1(p.forms[form].text, p.truth) for p in pages]
     return Scored(
-        final=mean(f1(final[p.uid], p.truth) for p in pages),
+        final=mean(finals),
         first=mean(f1(first[p.uid], p.truth) for p in pages),
         revisions=revisions,
         latency=latency,
@@ -255,6 +260,7 @@ def run_variant(
         snapshot_bytes_per_site=snapshot_size(stream.templates) / max(sites, 1),
         peak_revisable_bytes=peak,
         micros_per_page=1e6 * elapsed / max(len(inputs), 1),
+        worse=mean(x < y - WORSE_BY for x, y in zip(finals, alone, strict=True)),
     )
 
 
@@ -308,7 +314,7 @@ def report_rows(
             f"{percentile(s.latency, 0.95):.0f} ({percentile(s.latency, 0.95) / rate:.0f} s) | "
             f"{s.bytes_per_site / 1024:.1f} | {s.bytes_per_page:.0f} | "
             f"{s.snapshot_bytes_per_site / 1024:.1f} | "
-            f"{s.peak_revisable_bytes / 2**20:.1f} | {s.micros_per_page:.0f} |"
+            f"{s.peak_revisable_bytes / 2**20:.1f} | {s.micros_per_page:.0f} | {s.worse:.1%} |"
         )
     return rows
 
@@ -316,8 +322,8 @@ def report_rows(
 HEADER = (
     "| stream | form | variant | F1 final | vs none | F1 first | revisions/1k | delayed | "
     "mean delay (records) | p95 delay | KiB/site | B/page kept | snapshot KiB/site | "
-    "revisable MiB | us/page |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "revisable MiB | us/page | pages worse |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 

@@ -196,13 +196,7 @@ def _envelopes(cap: int) -> Iterator[Hostile]:
     yield hostile(
         "missing_url", orjson.dumps({"html": page("missing_url")}), [], f"{DLQ}:missing_url"
     )
-    yield hostile(
-        "javascript_url",
-        orjson.dumps({"url": "javascript:alert(1)", "html": page("javascript_url")}),
-        [],
-        f"{DLQ}:bad_url",
-        gap=PUBLISHED,  # decode accepts any URL scheme
-    )
+    yield from _page_urls()
     yield hostile(
         "invalid_base64",
         envelope("invalid_base64", body_b64="@@not base64!!"),
@@ -268,6 +262,104 @@ def _envelopes(cap: int) -> Iterator[Hostile]:
     )
 
 
+def _page_urls() -> Iterator[Hostile]:
+    """Only http(s) URLs with a host are pages; a URL that cannot be parsed fails at decode."""
+    for kind, bad in (
+        ("javascript_url", "javascript:alert(1)"),
+        ("data_url", "data:text/html,<p>hi</p>"),
+        ("file_url", "file:///etc/passwd"),
+        ("mailto_url", "mailto:editor@hostile.example"),
+        ("hostless_http_url", "http:/no-host/page"),
+        ("empty_host_url", "https://:443/page"),
+        ("broken_ipv6_host_url", "http://[x/page"),
+        ("nfkc_changing_netloc_url", "https://hostile\uff0eexample\u2100.com/page"),
+        ("bad_port_url", "https://hostile.example:99999/page"),
+    ):
+        yield hostile(kind, orjson.dumps({"url": bad, "html": page(kind)}), [], f"{DLQ}:bad_url")
+    yield hostile(
+        "final_url_not_a_page",
+        envelope("final_url_not_a_page", html=page("final_url_not_a_page"), final_url="about:"),
+        [],
+        f"{DLQ}:bad_url",
+    )
+
+
+def with_head(kind: str, head: str) -> bytes:
+    """An envelope whose page carries ``head`` (links, meta tags, JSON-LD) and no other
+    canonical link."""
+    html = article_html(zlib.crc32(kind.encode())).replace("</head>", head + "</head>", 1)
+    return envelope(kind, html=html)
+
+
+def many_names(n: int) -> str:
+    """``n`` distinct two-word names, then one name of a single 100,000-letter word."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    names = [
+        f"Ann {letters[i % 26]}{letters[i // 26 % 26]}{letters[i // 676 % 26]}" for i in range(n)
+    ]
+    return ", ".join([*names, "Z" * 100_000])
+
+
+def jsonld(body: str) -> str:
+    return f'<script type="application/ld+json">{body}</script>'
+
+
+def _bad_metadata() -> Iterator[Hostile]:
+    """Metadata the page gets wrong is dropped (or bounded); the article is published."""
+    heads = {
+        "canonical_unparseable": '<link rel="canonical" href="http://[x">',
+        "og_url_unparseable": '<meta property="og:url" content="http://[x">',
+        "og_image_unparseable": '<meta property="og:image" content="http://[x">',
+        "og_image_nfkc_netloc": '<meta property="og:image" content="https://a\uff0eb\u2100/i">',
+        "og_title_1mb": '<meta property="og:title" content="' + "T" * 2**20 + '">',
+        "og_description_1mb": '<meta property="og:description" content="' + "d " * 2**19 + '">',
+        "author_names_1mb": '<meta name="author" content="' + many_names(50_000) + '">',
+        "jsonld_surrogate_headline": jsonld('{"@type": "NewsArticle", "headline": "A \\ud800"}'),
+        "jsonld_surrogate_description": jsonld(
+            '{"@type": "NewsArticle", "description": "A \\udfff b"}'
+        ),
+        "jsonld_surrogate_author": jsonld(
+            '{"@type": "NewsArticle", "author": {"name": "Ann \\ud83d Lee"}}'
+        ),
+        "jsonld_surrogate_site_name": jsonld(
+            '{"@type": "NewsArticle", "publisher": {"name": "Gazette \\udc00"}}'
+        ),
+        "jsonld_nested_1100": jsonld(
+            '{"@type": "NewsArticle", "x": ' + "[" * 1100 + "]" * 1100 + "}"
+        ),
+        "jsonld_deep_author": jsonld(
+            '{"@type": "NewsArticle", "author": ' + "[" * 900 + '"Ann Lee"' + "]" * 900 + "}"
+        ),
+        "jsonld_4301_digits": jsonld('{"@type": "NewsArticle", "headline": ' + "7" * 4301 + "}"),
+        "jsonld_1e400": jsonld('{"@type": "NewsArticle", "headline": 1e400}'),
+        "jsonld_nan": jsonld('{"@type": "NewsArticle", "headline": NaN}'),
+        "jsonld_minus_infinity": jsonld('{"@type": "NewsArticle", "headline": -Infinity}'),
+    }
+    for kind, head in heads.items():
+        yield hostile(kind, with_head(kind, head), [], PUBLISHED)
+    yield hostile(
+        "userinfo_in_urls",
+        envelope(
+            "userinfo_in_urls",
+            html=page("userinfo_in_urls"),
+            url="https://alice:s3cr3t@hostile.example/userinfo_in_urls",
+            final_url="https://trusted.example@hostile.example/userinfo_in_urls",
+        ),
+        [],
+        PUBLISHED,
+    )
+
+
+def stray_bytes(data: bytes, n: int) -> bytes:
+    """``n`` invalid UTF-8 bytes (a Latin-1 é, a 0xff) spread over ASCII positions."""
+    out, last = [], 0
+    for i in range(1, n + 1):
+        at = data.index(b" ", len(data) * i // (n + 1))
+        out += [data[last:at], b" \xe9" if i % 2 else b" \xff"]
+        last = at
+    return b"".join([*out, data[last:]])
+
+
 def _bodies(cap: int, big: int) -> Iterator[Hostile]:
     yield hostile("null_value", None, [("url", url("null_value").encode())], f"{DLQ}:null_value")
     yield hostile("empty_value", b"", as_html("empty_value"), f"{SKIP}:empty_body")
@@ -310,6 +402,20 @@ def _bodies(cap: int, big: int) -> Iterator[Hostile]:
         yield hostile(
             kind, accented(kind), as_html(kind, b"text/html; charset=" + label), PUBLISHED
         )
+    # Declared UTF-8 (header and meta) with a few stray bytes: still UTF-8, not mojibake.
+    yield hostile(
+        "utf8_with_2_stray_bytes",
+        stray_bytes(accented("utf8_with_2_stray_bytes"), 2),
+        as_html("utf8_with_2_stray_bytes", b"text/html; charset=utf-8"),
+        PUBLISHED,
+    )
+    long_page = accented("utf8_with_5_stray_bytes").replace(b"<p>", b"<p>" + b"pad " * 1500)
+    yield hostile(
+        "utf8_with_5_stray_bytes",
+        stray_bytes(long_page, 5),
+        as_html("utf8_with_5_stray_bytes", b"text/html; charset=utf-8"),
+        PUBLISHED,
+    )
     yield hostile(
         "charset_utf7_xss",
         b"<html><body>+ADw-script+AD4-alert(1)+ADw-/script+AD4-</body></html>",
@@ -345,6 +451,20 @@ def _heavy_html(cap: int, big: int) -> Iterator[Hostile]:
         PUBLISHED,
         *slow,
     )  # fmt: skip
+    yield hostile(
+        "distinct_attributes_100k",  # the parser is quadratic in them, in C
+        b"<html><body><div "
+        + b" ".join(b"a%d=1" % i for i in range(100_000))
+        + b"><p>tiny</p></div></body></html>",
+        as_html("distinct_attributes_100k"),
+        f"{DLQ}:too_many_attributes",
+    )
+    yield hostile(
+        "center_nested_100k",  # a block element the old nesting guard did not count
+        b"<html><body>" + b"<center>" * 100_000 + b"deep",
+        as_html("center_nested_100k"),
+        f"{DLQ}:too_deep",
+    )
     yield hostile(
         "million_tiny_elements",
         b"<html><body>" + b"<i></i>" * 1_000_000 + b"</body></html>",
@@ -459,7 +579,20 @@ def _warc_records() -> Iterator[Hostile]:
 
 def hostile_inputs(cap: int, big_page_bytes: int = BIG_PAGE_BYTES) -> list[Hostile]:
     """Every hostile kind, sized for a worker whose INGEST_MAX_PAGE_BYTES is ``cap``."""
-    out = [*_envelopes(cap), *_bodies(cap, big_page_bytes), *_kafka_headers(), *_warc_records()]
+    out = [
+        *_envelopes(cap),
+        *_bad_metadata(),
+        *_bodies(cap, big_page_bytes),
+        *_kafka_headers(),
+        *_warc_records(),
+    ]
     kinds = [h.kind for h in out]
     assert len(kinds) == len(set(kinds)), "kinds must be unique"
     return out
+
+
+def evasive_attributes_page(count: int) -> bytes:
+    """An element with ``count`` distinct attributes whose values hold ">", so no cheap scan
+    sees one long tag: the parser's quadratic C code runs until the hard limit kills it."""
+    attributes = b" ".join(b'a%d=">"' % i for i in range(count))
+    return b"<html><body><div " + attributes + b"><p>slow</p></div></body></html>"

@@ -190,3 +190,65 @@ def end_offsets(bootstrap: str, topic: str, expect: int) -> dict[int, int]:
     for record in read_all(bootstrap, topic, expect, timeout=30):
         ends[record.partition] = max(ends.get(record.partition, 0), record.offset + 1)
     return ends
+
+
+def record_batch(
+    messages: Iterable[Message], codec: int = 0, header_key_bytes: dict[str, bytes] | None = None
+) -> bytearray:
+    """One v2 record batch as a producer writes it. ``header_key_bytes`` replaces header keys
+    by raw bytes of the same length (e.g. not UTF-8), with the CRC made right again."""
+    from kafka.record.default_records import DefaultRecordBatchBuilder
+    from kafka.record.util import calc_crc32c
+
+    builder = DefaultRecordBatchBuilder(2, codec, False, -1, -1, -1, 2**30)
+    now = int(time.time() * 1000)
+    for offset, (key, value, headers) in enumerate(messages):
+        builder.append(offset, now, key, value, headers or [])
+    batch = builder.build()
+    for placeholder, raw in (header_key_bytes or {}).items():
+        assert codec == 0 and len(placeholder.encode()) == len(raw)
+        batch = bytearray(bytes(batch).replace(placeholder.encode(), raw))
+        batch[17:21] = calc_crc32c(memoryview(batch)[21:]).to_bytes(4, "big")
+    return batch
+
+
+def produce_raw(bootstrap: str, topic: str, partition: int, batch: bytes) -> int:
+    """Send ``batch`` as it is with a Produce v3 request, as a client with its own encoder
+    (or a faulty one) would; returns the broker's error code (0: stored). The bootstrap
+    broker must lead the partition (a one-node broker)."""
+    import socket
+    import struct
+
+    def string(s: str) -> bytes:
+        return struct.pack(">h", len(s)) + s.encode()
+
+    body = (
+        struct.pack(">h", -1)  # transactional id: null
+        + struct.pack(">hi", -1, 30_000)  # acks=all, timeout
+        + struct.pack(">i", 1)
+        + string(topic)
+        + struct.pack(">i", 1)
+        + struct.pack(">ii", partition, len(batch))
+        + bytes(batch)
+    )
+    request = struct.pack(">hhi", 0, 3, 7) + string("raw-test-producer") + body
+    host, port = bootstrap.split(",")[0].rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(struct.pack(">i", len(request)) + request)
+        size = struct.unpack(">i", _recv_exact(sock, 4))[0]
+        response = _recv_exact(sock, size)
+    # correlation id, [topic: name, [partition: index, error_code, ...]]
+    pos = 4 + 4
+    name_len = struct.unpack_from(">h", response, pos)[0]
+    pos += 2 + name_len + 4 + 4
+    return struct.unpack_from(">h", response, pos)[0]
+
+
+def _recv_exact(sock: object, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))  # type: ignore[attr-defined]
+        if not chunk:
+            raise ConnectionError("broker closed the connection")
+        data += chunk
+    return data

@@ -13,6 +13,7 @@ import pytest
 
 from tests.kafka_helpers import Topics, produce, read_all
 from tests.pages import article_html, article_text
+from worker.broker import free_port
 
 
 def cli(
@@ -176,3 +177,58 @@ def test_run_without_kafka_uses_the_embedded_broker_and_the_samples(tmp_path: Pa
     assert stopped.get("duplicate") == 2
     assert stopped.get("skipped") == 1
     assert stopped.get("dead_letter") == 1
+
+
+def test_unreachable_broker_fails_fast_with_one_line() -> None:
+    """It took 125 s, 152 log lines and a KafkaTimeoutError traceback."""
+    address = f"127.0.0.1:{free_port()}"
+    env = {"KAFKA_BOOTSTRAP_SERVERS": address, "INGEST_STARTUP_TIMEOUT_S": "1"}
+    for args in (["run"], ["tail", "--max", "1"], ["topics", "check"]):
+        result = cli(*args, env=env, timeout=60)
+        assert result.returncode == 2, args
+        shown = [line for line in result.stderr.decode().splitlines() if line.strip()]
+        assert len(shown) == 1, shown
+        assert "KAFKA_BOOTSTRAP_SERVERS" in shown[0] and address in shown[0], shown
+        assert "connection refused" in shown[0]
+
+
+def test_feed_checks_its_inputs_before_the_broker(tmp_path: Path) -> None:
+    """A missing file printed a traceback after contacting the broker; the address here
+    has no broker, so only checking inputs first gives this line."""
+    missing = tmp_path / "crawl.jsonl"
+    env = {"KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}", "INGEST_STARTUP_TIMEOUT_S": "30"}
+    result = cli("feed", str(missing), env=env, timeout=20)
+    assert result.returncode == 2
+    shown = [line for line in result.stderr.decode().splitlines() if line.strip()]
+    assert shown == [f"ingest-worker feed: cannot read {missing} (no such file or directory)"]
+
+
+def test_misspelt_setting_names_the_closest_one(tmp_path: Path) -> None:
+    """A typo was silently ignored; a ``*_FILE`` secret is a known name."""
+    secret = tmp_path / "password"
+    secret.write_text("s3cret")
+    env = {"INGEST_SITE_WINDOW": "8", "INGEST_SASL_PASSWORD_FILE": str(secret)}
+    result = cli("dedup", stdin=b"", env=env, timeout=60)
+    assert result.returncode == 0, result.stderr.decode()
+    warnings = [line for line in result.stderr.decode().splitlines() if "warning" in line]
+    assert warnings == [
+        "ingest-worker: warning: INGEST_SITE_WINDOW is not a setting and is ignored "
+        "(did you mean INGEST_SITE_WINDOW_PAGES?)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("kafka:9092", ("kafka", 9092)),
+        ("PLAINTEXT://broker.example:19092", ("broker.example", 19092)),
+        ("[::1]:9094", ("::1", 9094)),
+        ("localhost", ("localhost", 9092)),
+    ],
+)
+def test_bootstrap_addresses_are_read_as_kafka_clients_read_them(
+    address: str, expected: tuple[str, int]
+) -> None:
+    from worker.kafka_io import split_address
+
+    assert split_address(address) == expected

@@ -128,12 +128,13 @@ def test_frontera_other_message_types_are_skipped() -> None:
     assert caught.value.reason == "not_page"
 
 
-def test_frontera_without_body_is_empty() -> None:
+def test_frontera_without_body_says_what_to_switch_on() -> None:
     record = frontera_plain()
     record["r"]["body"] = None
     with pytest.raises(SkipRecord) as caught:
         decode(orjson.dumps(record), [])
-    assert caught.value.reason == "empty_body"
+    assert caught.value.reason == "body_not_sent"
+    assert "STORE_CONTENT" in str(caught.value)
 
 
 def crawl4ai_result(**changes: object) -> dict:

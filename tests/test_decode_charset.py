@@ -139,3 +139,35 @@ def test_undecodable_garbage_still_decodes() -> None:
 def test_json_string_body_has_no_charset() -> None:
     page = decode(orjson.dumps({"url": "https://city.example/", "html": RUSSIAN}), [])
     assert (page.charset, page.charset_source) == (None, "none")
+
+
+FRENCH = (
+    "<p>Le café du théâtre a rouvert après les travaux : déjà complet, à l'été "
+    "prochain la scène accueillera un festival. Où réserver ? À l'accueil.</p>"
+)
+
+
+def stray(data: bytes, every: int) -> bytes:
+    """A Latin-1 é after every ``every``-th space: the invalid bytes of a pasted snippet."""
+    parts = data.split(b" ")
+    return b" ".join(p + b"\xe9" if i % every == every - 1 else p for i, p in enumerate(parts))
+
+
+@pytest.mark.parametrize(("repeat", "every"), [(20, 200), (190, 900)])
+def test_a_few_stray_bytes_in_declared_utf8_are_replaced_not_a_reason_to_guess(
+    repeat: int, every: int
+) -> None:
+    """2 invalid bytes in 3 KB, 5 in 30 KB: declared UTF-8 (header and meta) stays UTF-8."""
+    page = stray(('<meta charset="utf-8">' + FRENCH * repeat).encode(), every)
+    assert 2 <= page.count(b"\xe9 ") <= 5
+    body, charset, source = raw(page, b"text/html; charset=utf-8")
+    assert (charset, source) == ("utf-8", "http")
+    assert body.count("\ufffd") == page.count(b"\xe9 ")
+    assert body.replace("\ufffd", "").count("café du théâtre") == repeat
+
+
+def test_a_legacy_page_labelled_utf8_is_still_a_lie() -> None:
+    """Every accented letter invalid, no valid multi-byte character: not UTF-8."""
+    body, charset, source = raw((FRENCH * 10).encode("cp1252"), b"text/html; charset=utf-8")
+    assert (charset, source) != ("utf-8", "http")
+    assert "\ufffd" not in body

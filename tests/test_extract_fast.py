@@ -355,3 +355,26 @@ def test_page_nested_beyond_the_limit_is_refused_before_parsing() -> None:
     # as deep as real pages get, and many siblings, are fine
     check_nesting("<div>" * 800 + "x" + "</div>" * 800)
     check_nesting("<div><p>row</p></div>" * (MAX_NESTING * 2))
+
+
+@pytest.mark.parametrize("tag", ["center", "address", "pre", "optgroup", "summary", "dialog"])
+def test_every_element_the_parser_nests_at_quadratic_cost_counts(tag: str) -> None:
+    from worker.extract.fast.page import MAX_NESTING, check_nesting
+    from worker.records import BadRecord
+
+    with pytest.raises(BadRecord, match="too_deep"):
+        check_nesting(f"<{tag}>" * (MAX_NESTING + 1))
+    check_nesting("<span>" * (MAX_NESTING * 3))  # linear for the parser: not counted
+
+
+def test_an_element_with_thousands_of_distinct_attributes_is_refused_before_parsing() -> None:
+    from worker.extract.fast.page import MAX_ATTRIBUTES, check_attributes
+    from worker.records import BadRecord
+
+    many = " ".join(f"data-a{i}=1" for i in range(MAX_ATTRIBUTES + 1))
+    with pytest.raises(BadRecord, match="too_many_attributes"):
+        check_attributes(f"<html><body><div {many}>x</div></body></html>")
+    # the same attribute repeated, long quoted values, and "a<b" in a script are fine
+    check_attributes("<div " + "data-x=1 " * (MAX_ATTRIBUTES * 2) + ">x</div>")
+    check_attributes('<img src="data:' + "A " * 50_000 + '">')
+    check_attributes("<script>if (a<b " + many + ") {}</script>")

@@ -33,6 +33,7 @@ from worker.dedup import make_deduper
 
 SASL_PASSWORD = "kafka-Secret-" + uuid.uuid4().hex[:8]
 REDIS_PASSWORD = "redis-Secret-" + uuid.uuid4().hex[:8]
+URL_PASSWORD = "url-Secret-" + uuid.uuid4().hex[:8]
 
 
 class Recorder:
@@ -142,16 +143,27 @@ def test_secrets_never_reach_the_log_even_at_debug_and_through_an_outage(
         )
         read_all(kafka_bootstrap, topics.duplicates, 1, timeout=90)
         secured_redis.stop()  # the retry path logs errors: they must not carry the URL
-        produce(kafka_bootstrap, topics.input, [(b"c", envelope(seed + 1, "https://c.ex/1"), [])])
+        # a page URL with credentials in it, and final_url with the userinfo disguise
+        page_c = envelope(
+            seed + 1,
+            f"https://carol:{URL_PASSWORD}@c.ex/1",
+            final_url=f"https://trusted.example:{URL_PASSWORD}@c.ex/1",
+            record_id="c",
+        )
+        produce(kafka_bootstrap, topics.input, [(b"c", page_c, [])])
         wait_for(lambda: http_get(worker.port, "/readyz")[0] == 503, 60, "not ready")
         secured_redis.start()
-        read_all(kafka_bootstrap, topics.output, 2, timeout=90)
+        published = read_all(kafka_bootstrap, topics.output, 2, timeout=90)
     finally:
         assert worker.stop() == 0
     log = worker.log()
     assert '"batch_retry"' in log and '"settings"' in log  # both paths were logged
     assert SASL_PASSWORD not in log
     assert REDIS_PASSWORD not in log
+    assert URL_PASSWORD not in log
+    record_c = next(orjson.loads(r.value) for r in published if b"c.ex" in r.value)
+    assert record_c["url"] == record_c["final_url"] == "https://c.ex/1"
+    assert all(URL_PASSWORD.encode() not in r.value for r in published)
     settings_line = next(line for line in log.splitlines() if '"settings"' in line)
     entry = orjson.loads(settings_line)
     assert entry["sasl_password"] == "***" and entry["redis_url"] == "***"

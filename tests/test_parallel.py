@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import time
 from dataclasses import replace
 
 import orjson
@@ -37,7 +39,7 @@ def item(seed: int, url: str | None = None) -> tuple[bytes, list]:
 def test_pool_gives_the_same_results_as_inline_in_order() -> None:
     settings = replace(Settings(), processes=2)
     items = [item(i) for i in range(8)]
-    inline = CpuPool(settings, make_extractor(), 1).prepare_all(items)
+    inline = CpuPool(settings, make_extractor(), 0).prepare_all(items)
     pool = CpuPool(settings, make_extractor(), 2)
     seen: list[tuple[int, str]] = []
     try:
@@ -71,15 +73,51 @@ def test_a_record_that_kills_its_process_is_dead_lettered_and_the_rest_survive()
 
 def test_start_brings_every_pool_process_up_before_the_first_batch() -> None:
     settings = replace(Settings(), processes=2)
-    inline = CpuPool(settings, make_extractor(), 1)
+    inline = CpuPool(settings, make_extractor(), 0)
     inline.start()
-    assert inline._executor is None  # inline: nothing to start
+    assert inline._slots == []  # inline: nothing to start
     pool = CpuPool(settings, make_extractor(), 2)
     try:
         pool.start()
-        assert pool._executor is not None
-        processes = pool._executor._processes  # started with their extractors built
-        assert len(processes) == 2 and all(p.is_alive() for p in processes.values())
+        processes = [slot.process for slot in pool._slots]  # started, extractors built
+        assert len(processes) == 2 and all(p.is_alive() for p in processes)
         assert isinstance(pool.prepare_all([item(1)])[0], Prepared)
     finally:
         pool.close()
+
+
+HANG_MARKER = "hang-in-c-code"
+
+
+def hanging_factory(name: str) -> Extractor:
+    """An extractor that, on one marked page, never returns to Python while it works: as
+    the HTML parser's C code on a pathological page (the soft budget's alarm is blocked)."""
+    real = make_extractor(name)
+
+    def extract(page: Page) -> Extracted:
+        if HANG_MARKER in page.url:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+            time.sleep(3600)
+        return real(page)
+
+    return extract
+
+
+def test_a_page_past_its_hard_limit_has_its_process_killed_and_the_batch_goes_on() -> None:
+    settings = replace(Settings(), processes=1, extract_timeout_s=0.5)
+    items = [item(1), item(2, f"https://site.example/{HANG_MARKER}"), item(3)]
+    pool = CpuPool(settings, make_extractor(), 1, factory=hanging_factory)
+    ticks: list[float] = []
+    try:
+        pool.start()
+        first_pid = pool._slots[0].process.pid
+        results = pool.prepare_all(items, tick=lambda: ticks.append(time.monotonic()))
+        assert pool._slots[0].process.pid != first_pid  # replaced
+        again = pool.prepare_all([item(4)])
+    finally:
+        pool.close()
+    assert isinstance(results[0], Prepared) and isinstance(results[2], Prepared)
+    assert isinstance(results[1], Failed)
+    assert (results[1].stage, results[1].reason) == ("extract", "timeout")
+    assert isinstance(again[0], Prepared)
+    assert ticks  # the caller kept its group membership while the pool waited

@@ -205,7 +205,7 @@ def test_an_article_that_cannot_be_published_leaves_nothing_in_dedupe() -> None:
     body = "\n\n".join(article_text(23))
 
     def unserialisable(page: Page) -> Extracted:
-        return Extracted(text=body, description=object())  # type: ignore[arg-type]
+        return Extracted(text=body, modified_at=object())  # type: ignore[arg-type]
 
     st = stages()
     lost = process(envelope(23), [], None, ORIGIN, replace(st, extract=unserialisable))

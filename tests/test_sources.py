@@ -13,7 +13,8 @@ from warcio.warcwriter import WARCWriter
 
 from worker.decode import decode
 from worker.records import BadRecord, SkipRecord
-from worker.sources import Message, key_for_url, read_messages
+from worker.sources import Message, key_for_url, local_url, read_messages
+from worker.urls import domain_of
 
 PAGE = b"<html><body><h1>Pier repaired</h1><p>The pier reopens on Friday.</p></body></html>"
 
@@ -98,7 +99,9 @@ def test_messages_from_a_directory_decode(tree: Path) -> None:
             outcomes[message.origin.rsplit("/", 1)[-1]] = exc.reason
     assert outcomes["a.html"].url == "https://pier.example/a"
     assert outcomes["a.html"].fetched_at == "2026-01-02T00:00:00Z"
-    assert outcomes["b page.htm.gz"].url == "file:///sub/b%20page.htm.gz"
+    assert outcomes["b page.htm.gz"].url == local_url("sub/b page.htm.gz")
+    assert local_url("sub/b page.htm.gz").endswith(".file.invalid/sub/b%20page.htm.gz")
+    assert domain_of(local_url("a.html")) != domain_of(local_url("b.html"))
     assert outcomes["b page.htm.gz"].body == PAGE.decode()
     assert outcomes["c.txt"].body_kind == "text"
     assert outcomes["d.jsonl:3"].url == "http://other.example/two"
@@ -113,7 +116,7 @@ def test_keys_are_hosts(tree: Path) -> None:
     assert keys["d.jsonl:1"] == b"pier.example"
     assert keys["d.jsonl:3"] == b"other.example"
     assert keys["e.warc.gz#1"] == b"pier.example"
-    assert keys["b page.htm.gz"] is None  # file:// URLs have no host
+    assert keys["b page.htm.gz"] is None  # a file without a URL has no site to key by
 
 
 def test_headers_and_values(tree: Path) -> None:

@@ -145,6 +145,23 @@ def test_text_pages_keep_the_line_cleaners_choice_until_the_template_is_known() 
     assert out[3].text == "\n\n".join(pages[3].lines[len(HEADER) : -len(FOOTER)])
 
 
+def test_a_host_of_unrelated_pages_keeps_the_line_cleaners_cuts() -> None:
+    """A mirror serving many sites' pages: a few generic lines repeat (the template is
+    "known"), but each page's own menus do not; restoring every line the cleaner cut put
+    them back (1,332 words against 448 on such a page)."""
+    rng = random.Random(13)
+    generic = ["Skip to content", "Menu", "Search this site"]
+    pages = []
+    for k in range(5):
+        _, body = made_up_article(rng)
+        own_menu = [made_up_article(rng)[0] for _ in range(6)]  # another site's chrome each time
+        lines = [*generic, *own_menu, *body]
+        fallback = [line in body for line in lines]
+        pages.append(PageIn("mirror.example", f"m{k}", lines, "\n\n", None, None, k, fallback))
+    out = run(stream("publish"), pages)
+    assert [e.text for e in out] == ["\n\n".join(p.lines[len(generic) + 6 :]) for p in pages]
+
+
 def test_a_page_is_never_emptied_by_its_template() -> None:
     rng = random.Random(11)
     _, body = made_up_article(rng)

@@ -18,9 +18,14 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
-from kafka.errors import CommitFailedError, KafkaError, MessageSizeTooLargeError
+from kafka.errors import (
+    CommitFailedError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    RebalanceInProgressError,
+)
 
-from worker import kafka_io
+from worker import attempts, kafka_io
 from worker.config import Settings
 from worker.logs import get_logger
 from worker.metrics import Metrics, serve
@@ -33,6 +38,9 @@ log = get_logger("worker.app")
 ACK_TIMEOUT_S = 130.0  # a little above the producer's delivery timeout
 MAX_BACKOFF_S = 15.0
 PROGRESS_LOG_S = 10.0  # totals in the log at most this often, not per batch
+# What kafka-python raises from send() for a record it cannot serialise (a header value
+# that is not bytes, a key that does not encode): the record's fault, not the broker's.
+UNSENDABLE = (TypeError, ValueError, UnicodeError, AssertionError)
 
 
 @dataclass
@@ -41,6 +49,7 @@ class _Held:
 
     records: list[ConsumerRecord]
     prepared: list[Prepared | Failed] | None = None
+    given_up: bool = False  # its one record was started MAX_TRIES times without finishing
     outcomes: list[Outcome] | None = None
     attempts: int = 0
     retry_at: float = 0.0
@@ -61,6 +70,8 @@ class Worker:
     _last_poll_ok: float = 0.0
     _signals: int = 0
     _totals: dict[str, int] = field(default_factory=dict)
+    _marks: dict[TopicPartition, attempts.Mark] = field(default_factory=dict)
+    _fetched_marks: set[TopicPartition] = field(default_factory=set)
     _last_progress_log: float = 0.0
     metrics_port: int | None = None
 
@@ -109,7 +120,7 @@ class Worker:
                 if self._held is None:
                     polled = self._poll()
                     if polled:
-                        self._held = _Held(polled)
+                        self._held = self._start_batch(polled)
                         idle_since = time.monotonic()
                     elif max_idle_s is not None and time.monotonic() - idle_since > max_idle_s:
                         break
@@ -144,12 +155,14 @@ class Worker:
             polled = self.consumer.poll(
                 timeout_ms=self.settings.poll_timeout_ms, max_records=self.settings.batch_size
             )
-        except KafkaError as exc:
-            if not kafka_io.is_transient(exc):
-                raise
+        except Exception as exc:  # noqa: BLE001 - a fetch that fails must not stop the worker
+            # Batches the client cannot decode are read past (``kafka_records``); what is
+            # left is the broker's or the set-up's state: say so, wait, poll again.
+            transient = kafka_io.is_transient(exc)
             self.metrics.errors.labels("kafka").inc()
-            log.warning("poll_failed", error=type(exc).__name__)
-            time.sleep(1)
+            report = log.warning if transient else log.error
+            report("poll_failed", error=f"{type(exc).__name__}: {exc}"[:300], transient=transient)
+            time.sleep(1 if transient else 5)
             return []
         self._last_poll_ok = time.monotonic()
         records = [r for batch in polled.values() for r in batch]
@@ -157,6 +170,81 @@ class Worker:
             self.metrics.consumed.inc(len(records))
             self.metrics.consumed_bytes.inc(sum(len(r.value or b"") for r in records))
         return records
+
+    def _start_batch(self, records: list[ConsumerRecord]) -> _Held:
+        """Mark where each partition starts (``attempts``) before any work, so a batch that
+        never finishes is narrowed down to its record, then given up, by whoever redoes it.
+        While a partition is in careful mode the batch is that partition's one record; the
+        rest of the poll is handed back."""
+        assert self.consumer is not None
+        by_tp: dict[TopicPartition, list[ConsumerRecord]] = {}
+        for r in records:
+            by_tp.setdefault(TopicPartition(r.topic, r.partition), []).append(r)
+        plans = {
+            tp: attempts.plan(self._mark_of(tp), rs[0].offset, rs[-1].offset)
+            for tp, rs in by_tp.items()
+        }
+        careful = next((tp for tp, (_, mode) in plans.items() if mode != "batch"), None)
+        if careful is not None:
+            for tp, rs in by_tp.items():  # hand back all but the careful partition's first
+                rest = rs[1:] if tp == careful else rs
+                if rest:
+                    self.consumer.seek(tp, rest[0].offset)
+            plans = {careful: plans[careful]}
+            records = by_tp[careful][:1]
+            mark, mode = plans[careful]
+            log.warning(
+                "careful_mode",
+                topic=careful.topic,
+                partition=careful.partition,
+                offset=mark.offset,
+                tries=mark.tries,
+                until=mark.careful_until,
+                give_up=mode == "give_up",
+            )
+        marks = {tp: mark for tp, (mark, _) in plans.items()}
+        self._commit_marks(marks)
+        return _Held(records, given_up=careful is not None and plans[careful][1] == "give_up")
+
+    def _mark_of(self, tp: TopicPartition) -> attempts.Mark | None:
+        """The group's mark for ``tp`` when first seen since assignment, merged with this
+        process's own (a broker that drops commit metadata, as Tansu 0.6 does, keeps the
+        count for as long as this process lives)."""
+        if tp not in self._fetched_marks:
+            assert self.consumer is not None
+            try:
+                committed = self.consumer.committed(tp, metadata=True)
+            except Exception as exc:  # noqa: BLE001 - unknown: count from what we know
+                log.warning("committed_offset_unknown", error=type(exc).__name__)
+                committed = None
+            self._fetched_marks.add(tp)
+            group = None if committed is None else attempts.parse(*committed[:2])
+            merged = attempts.merge(self._marks.get(tp), group)
+            if merged is not None:
+                self._marks[tp] = merged
+        return self._marks.get(tp)
+
+    def _commit_marks(self, marks: dict[TopicPartition, attempts.Mark]) -> None:
+        assert self.consumer is not None
+        offsets = {
+            tp: OffsetAndMetadata(m.offset, m.metadata(), -1)
+            for tp, m in marks.items()
+            if tp in self._assigned
+        }
+        for attempt in range(3):
+            offsets = {tp: o for tp, o in offsets.items() if tp in self._assigned}
+            if not offsets:
+                return
+            try:
+                self.consumer.commit(offsets)
+                self._marks.update(marks)
+                return
+            except RebalanceInProgressError:  # a join round is on: let poll complete it
+                self._keep_alive(0.1 * (attempt + 1))
+            except (CommitFailedError, KafkaError) as exc:  # the batch itself will find out
+                log.warning("attempt_mark_not_committed", error=type(exc).__name__)
+                return
+        log.warning("attempt_mark_not_committed", error="RebalanceInProgressError")
 
     def _try_held(self) -> None:
         held = self._held
@@ -194,6 +282,17 @@ class Worker:
         (finishing a record twice is safe: a replay)."""
         outcomes: list[Outcome] = []
         down: list[TransientError] = []
+        if held.given_up:  # started MAX_TRIES times without finishing: not again
+            held.prepared = [
+                Failed(
+                    "dead_letter",
+                    "extract",
+                    "not_finished",
+                    f"processing started {attempts.MAX_TRIES} times and never finished",
+                )
+            ]
+            held.outcomes = [self._finish(held.records[0], held.prepared[0])]
+            return
 
         def on_ready(i: int, prepared: Prepared | Failed) -> None:
             if down:
@@ -204,7 +303,9 @@ class Worker:
                 down.append(exc)
 
         held.prepared = self.pool.prepare_all(
-            [(r.value, r.headers or []) for r in held.records], on_ready
+            [(r.value, r.headers or []) for r in held.records],
+            on_ready,
+            tick=lambda: self._keep_alive(0.0),  # a slow batch must not get us evicted
         )
         if down:
             raise down[0]
@@ -235,21 +336,25 @@ class Worker:
         futures, revisions = [], []
         for i, (record, outcome) in enumerate(zip(held.records, held.outcomes, strict=True)):
             for revision in outcome.revisions:
-                with contextlib.suppress(MessageSizeTooLargeError):  # the first version stands
-                    revisions.append(self._send(revision))
+                with contextlib.suppress(MessageSizeTooLargeError, *UNSENDABLE):
+                    revisions.append(self._send(revision))  # the first version stands
             if outcome.topic is None:
                 continue
             try:
                 futures.append((i, self._send(outcome)))
             except MessageSizeTooLargeError:
-                held.outcomes[i] = self._too_large(record, outcome)
+                held.outcomes[i] = self._in_place_of(record, outcome, "too_large_to_publish")
+                futures.append((i, self._send(held.outcomes[i])))
+            except UNSENDABLE as exc:  # the client refused it: never let that stop the batch
+                held.outcomes[i] = self._in_place_of(record, outcome, "unsendable", exc)
                 futures.append((i, self._send(held.outcomes[i])))
         self.producer.flush(timeout=ACK_TIMEOUT_S)
         for i, future in futures:
             try:
                 future.get(timeout=ACK_TIMEOUT_S)
             except MessageSizeTooLargeError:  # the broker's limit is below ours
-                held.outcomes[i] = self._too_large(held.records[i], held.outcomes[i])
+                record, outcome = held.records[i], held.outcomes[i]
+                held.outcomes[i] = self._in_place_of(record, outcome, "too_large_to_publish")
                 self._send(held.outcomes[i]).get(timeout=ACK_TIMEOUT_S)
         for future in revisions:
             with contextlib.suppress(MessageSizeTooLargeError):  # the first version stands
@@ -276,37 +381,42 @@ class Worker:
             outcome.topic, key=outcome.key, value=outcome.value, headers=outcome.headers or None
         )
 
-    def _too_large(self, record: ConsumerRecord, outcome: Outcome) -> Outcome:
-        """An output the broker will not take: a dead letter without the value, pointing at
-        the source record (which stays readable at its offset)."""
+    def _in_place_of(
+        self, record: ConsumerRecord, outcome: Outcome, reason: str, exc: Exception | None = None
+    ) -> Outcome:
+        """An output the broker or the client will not take: a dead letter without the value
+        (headers made safe), pointing at the source record (which stays readable at its
+        offset)."""
+        detail = f"{outcome.kind} record over the broker's size limit"
+        if exc is not None:
+            detail = f"{outcome.kind} record refused by the client: {type(exc).__name__}"
         failed = Failed(
-            "dead_letter",
-            "publish",
-            "too_large_to_publish",
-            f"{outcome.kind} record over the broker's size limit",
-            outcome.record_id,
-            outcome.timings,
+            "dead_letter", "publish", reason, detail, outcome.record_id, outcome.timings
         )
         origin = Origin(record.topic, record.partition, record.offset, record.timestamp)
-        dead = failed_outcome(failed, None, record.headers or [], record.key, origin, self.settings)
-        dead.headers.append(("value_omitted", b"too_large_to_publish"))
+        key = record.key if isinstance(record.key, bytes) else None
+        dead = failed_outcome(failed, None, record.headers or [], key, origin, self.settings)
+        dead.headers.append(("value_omitted", reason.encode()))
         dead.reservation = outcome.reservation  # released once the batch is acknowledged
         return dead
 
     def _commit(self, records: list[ConsumerRecord]) -> None:
         assert self.consumer is not None
-        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
+        marks: dict[TopicPartition, attempts.Mark] = {}
         for r in records:
             tp = TopicPartition(r.topic, r.partition)
             if tp in self._assigned:
-                offsets[tp] = OffsetAndMetadata(r.offset + 1, "", -1)
-        if not offsets:
+                marks[tp] = attempts.finished(self._marks.get(tp), r.offset + 1)
+        if not marks:
             return
+        offsets = {tp: OffsetAndMetadata(m.offset, m.metadata(), -1) for tp, m in marks.items()}
         try:
             self.consumer.commit(offsets)
         except CommitFailedError:
             # The group moved on (rebalance): the new owner redoes these records.
             log.warning("commit_failed_rebalance", partitions=len(offsets))
+            return
+        self._marks.update(marks)
 
     def _record(self, held: _Held) -> None:
         """Count outcomes once they are safely published and committed."""
@@ -330,6 +440,7 @@ class Worker:
                 ).inc()
             if outcome.boilerplate_ratio is not None:
                 m.boilerplate_ratio.observe(outcome.boilerplate_ratio)
+            m.count_truncated(outcome.truncated)
             if record.timestamp and record.timestamp > 0:
                 m.end_to_end_seconds.observe(max(0.0, (now_ms - record.timestamp) / 1000))
         m.last_processed.set(time.time())
@@ -363,7 +474,12 @@ class Worker:
         """
         assert self.consumer is not None
         wait_s = min(wait_s, self.settings.poll_timeout_ms / 1000)
-        polled = self.consumer.poll(timeout_ms=max(int(wait_s * 1000), 1), max_records=1)
+        try:
+            polled = self.consumer.poll(timeout_ms=max(int(wait_s * 1000), 1), max_records=1)
+        except Exception as exc:  # noqa: BLE001 - waiting anyway; the batch is retried
+            log.warning("keep_alive_poll_failed", error=type(exc).__name__)
+            time.sleep(wait_s)
+            return
         for tp, records in polled.items():
             self.consumer.seek(tp, records[0].offset)
         if polled:  # buffered records come back at once: do not spin
@@ -388,6 +504,7 @@ class Worker:
                 ]
                 self._held = _Held(kept) if kept else None
         self._assigned -= set(revoked)
+        self._fetched_marks -= set(revoked)  # read the group's mark again if it comes back
         for tp in revoked:
             with contextlib.suppress(KeyError):
                 self.metrics.lag.remove(tp.topic, str(tp.partition))
@@ -403,16 +520,8 @@ class Worker:
     def _update_lag(self) -> None:
         if self.consumer is None:
             return
-        for tp in list(self._assigned):
-            high = self.consumer.highwater(tp)
-            if high is None:
-                continue
-            try:
-                position = self.consumer.position(tp, timeout_ms=100)
-            except Exception:  # noqa: BLE001 - position unknown right now; try next round
-                continue
-            if position is not None:
-                self.metrics.lag.labels(tp.topic, str(tp.partition)).set(max(0, high - position))
+        for tp, behind in kafka_io.consumer_lag(self.consumer, list(self._assigned)).items():
+            self.metrics.lag.labels(tp.topic, str(tp.partition)).set(behind)
 
     # --- health ------------------------------------------------------------------------
     def readiness(self) -> tuple[bool, str]:

@@ -13,6 +13,7 @@ from worker.config import ConfigError, Settings
 
 KAFKA_SETTINGS = [
     "kafka_bootstrap_servers",
+    "startup_timeout_s",
     "security_protocol",
     "sasl_mechanism",
     "sasl_username",
@@ -159,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"ingest-worker: configuration error: {exc}", file=sys.stderr)
         return 2
+    for warning in config.misspelt():
+        print(f"ingest-worker: warning: {warning}", file=sys.stderr)
     from worker import logs
 
     logs.setup(settings.log_level)
@@ -181,8 +184,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def require_kafka(settings: Settings) -> None:
+    """A broker is configured and answers (within ``startup_timeout_s``), else one line."""
     if not settings.kafka_bootstrap_servers:
         raise ConfigError("KAFKA_BOOTSTRAP_SERVERS: not set (host:port of a Kafka broker)")
+    from worker import kafka_io
+
+    kafka_io.wait_for_broker(settings)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -202,8 +209,11 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_feed(args: argparse.Namespace, settings: Settings) -> int:
-    from worker.feed import feed
+    from worker.feed import feed, unreadable_inputs
 
+    if missing := unreadable_inputs(args.inputs):
+        print(f"ingest-worker feed: cannot read {', '.join(missing)}", file=sys.stderr)
+        return 2
     require_kafka(settings)
     return feed(args.inputs, settings, rate=args.rate, progress=not args.quiet)
 

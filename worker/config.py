@@ -10,6 +10,7 @@ Values are validated once, at start-up, and an error names the setting.
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
@@ -76,6 +77,12 @@ class Settings:
     sasl_username: str = _opt("", "SASL user name.")
     sasl_password: str = _opt("", "SASL password (or INGEST_SASL_PASSWORD_FILE).", secret=True)
     ssl_cafile: str = _opt("", "CA bundle for Kafka TLS.")
+    startup_timeout_s: float = _opt(
+        15.0,
+        "At start-up, how long to wait for a Kafka broker to answer before stopping with one "
+        "line (a broker lost later is waited for).",
+        minimum=0.1,
+    )
     # --- Pages and extraction ----------------------------------------------------------
     max_page_bytes: int = _opt(
         16 * 2**20, "Largest accepted page (after gunzip), bytes.", minimum=1024
@@ -86,9 +93,15 @@ class Settings:
         minimum=1000,
     )
     processes: int = _opt(
-        0, "Processes for the CPU stages (0: one per core; 1: inline).", minimum=0
+        0,
+        "Processes for the CPU stages (0: one per core); each page runs in one of them.",
+        minimum=0,
     )
-    extract_timeout_s: float = _opt(10.0, "Time budget for extracting one page.", minimum=0.01)
+    extract_timeout_s: float = _opt(
+        10.0,
+        "Time budget for extracting one page; past 1.5x (at least +1 s) its process is killed.",
+        minimum=0.01,
+    )
     extractor: str = _opt(
         "fast",
         "Extraction engine: our fast Lexbor engine, or trafilatura plus our rules.",
@@ -298,6 +311,28 @@ def load(
     settings = replace(Settings(), **values, **overrides)
     _validate(settings)
     return settings
+
+
+def known_env_names() -> set[str]:
+    """Every variable ``load`` reads: settings, their ``_FILE`` forms and the usual Kafka name."""
+    names = {env_name(f.name) for f in fields(Settings)} | {"KAFKA_BOOTSTRAP_SERVERS"}
+    return names | {name + "_FILE" for name in names}
+
+
+def misspelt(env: Mapping[str, str] | None = None) -> list[str]:
+    """One warning per ``INGEST_*`` variable that is no setting (a typo is otherwise silently
+    ignored), naming the closest known one."""
+    env = os.environ if env is None else env
+    known = known_env_names()
+    settings = sorted(name for name in known if name.startswith(PREFIX))
+    warnings = []
+    for name in sorted(env):
+        if not name.startswith(PREFIX) or name in known:
+            continue
+        close = difflib.get_close_matches(name.removesuffix("_FILE"), settings, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]}?" if close else "see --help for the settings"
+        warnings.append(f"{name} is not a setting and is ignored ({hint})")
+    return warnings
 
 
 def describe() -> list[tuple[str, str, str]]:

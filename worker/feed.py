@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from worker import kafka_io
 from worker.config import Settings
@@ -38,6 +40,16 @@ class Progress:
             f"{self.pages} pages, {self.bytes / 2**20:.1f} MB, "
             f"{self.pages / elapsed:.1f} pages/s, {self.bytes / 2**20 / elapsed:.2f} MB/s"
         )
+
+
+def unreadable_inputs(inputs: Sequence[str]) -> list[str]:
+    """Inputs that are neither stdin (``-``) nor a readable file or directory, checked before
+    the broker is contacted (a typo then costs one line, not a connection and a traceback)."""
+    return [
+        f"{name} ({'no such file or directory' if not Path(name).exists() else 'not readable'})"
+        for name in inputs
+        if name != "-" and not (Path(name).exists() and os.access(name, os.R_OK))
+    ]
 
 
 def feed(

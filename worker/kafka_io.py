@@ -7,10 +7,12 @@ reads as poll -> process -> publish -> commit.
 from __future__ import annotations
 
 import contextlib
+import socket
+import time
 from collections.abc import Iterable
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
@@ -22,12 +24,19 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from worker.config import Settings
+from worker import kafka_records
+from worker.config import ConfigError, Settings
 from worker.logs import get_logger
 
 log = get_logger("worker.kafka")
 
 _MB = 2**20
+DEFAULT_PORT = 9092
+LAG_LIST_TIMEOUT_MS = 500  # a slow ListOffsets only skips one lag update
+
+
+class BrokerUnreachable(ConfigError):
+    """No broker answered at start-up; the message is the one line a user needs."""
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -35,6 +44,62 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, KafkaError):
         return bool(getattr(exc, "retriable", False))
     return isinstance(exc, (ConnectionError, TimeoutError))
+
+
+def wait_for_broker(settings: Settings, timeout_s: float | None = None) -> str:
+    """Before anything else talks to Kafka at start-up: wait up to ``startup_timeout_s`` for
+    one bootstrap address to accept a connection, and return it. Otherwise raise one line
+    naming KAFKA_BOOTSTRAP_SERVERS and what each address answered, instead of kafka-python's
+    two minutes of retries and a traceback. (A broker lost later is retried as usual.)"""
+    budget = settings.startup_timeout_s if timeout_s is None else timeout_s
+    addresses = [a.strip() for a in settings.kafka_bootstrap_servers.split(",") if a.strip()]
+    deadline = time.monotonic() + budget
+    tried: dict[str, str] = {}
+    while True:
+        for address in addresses:
+            remaining = deadline - time.monotonic()
+            try:
+                host, port = split_address(address)
+                with socket.create_connection((host, port), timeout=min(2.0, max(remaining, 0.1))):
+                    return address
+            except ValueError as exc:
+                tried[address] = str(exc)
+            except OSError as exc:
+                tried[address] = _why(exc)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        time.sleep(min(0.5, remaining))
+    detail = "; ".join(f"{address}: {why}" for address, why in tried.items()) or "no address"
+    raise BrokerUnreachable(
+        f"KAFKA_BOOTSTRAP_SERVERS: no Kafka broker answered within {budget:g} s "
+        f"(tried {detail}); check the host:port, or wait longer with INGEST_STARTUP_TIMEOUT_S"
+    )
+
+
+def split_address(address: str) -> tuple[str, int]:
+    """``host:port``, ``[v6]:port`` or ``PLAINTEXT://host:port`` (port 9092 when absent)."""
+    hostport = address.split("://", 1)[-1].rstrip("/")
+    if hostport.startswith("["):
+        host, _, rest = hostport[1:].partition("]")
+        port = rest.removeprefix(":")
+    elif hostport.count(":") == 1:
+        host, port = hostport.split(":")
+    else:
+        host, port = hostport, ""
+    if not host or not (port.isdigit() or port == "") or int(port or DEFAULT_PORT) > 65535:
+        raise ValueError("not a host:port")
+    return host, int(port or DEFAULT_PORT)
+
+
+def _why(exc: OSError) -> str:
+    if isinstance(exc, socket.gaierror):
+        return "host name not found"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, TimeoutError):
+        return "no answer"
+    return exc.strerror or type(exc).__name__
 
 
 kafka_retry = retry(
@@ -136,6 +201,12 @@ def make_consumer(
     listener: ConsumerRebalanceListener | None = None,
     topics: Iterable[str] | None = None,
 ) -> KafkaConsumer:
+    if not kafka_records.install():
+        log.warning(
+            "lenient_batch_reader_unavailable",
+            detail="this kafka-python lacks the batch reader we wrap: a batch it cannot "
+            "decode will stop its partition",
+        )
     consumer = KafkaConsumer(
         **client_config(settings),
         group_id=settings.group_id,
@@ -164,3 +235,38 @@ def plain_consumer(settings: Settings, **kwargs: Any) -> KafkaConsumer:
         fetch_max_bytes=max(64 * _MB, max_message_bytes(settings)),
         **kwargs,
     )
+
+
+def consumer_lag(
+    consumer: KafkaConsumer,
+    partitions: Iterable[TopicPartition],
+    timeout_ms: int = LAG_LIST_TIMEOUT_MS,
+) -> dict[TopicPartition, int]:
+    """Records behind the log end per partition, for those whose end and position are known.
+
+    The end is the larger of two answers, because each alone reads short: the high
+    watermark of the last fetch response is as old as the data kafka-python still has
+    buffered (it sends no new fetch for a partition until that is consumed), and Tansu
+    answers ListOffsets(latest) with its last batch's base offset + 1. On Apache Kafka
+    ListOffsets is exact; on Tansu the lag can read short by at most the last producer
+    batch of a partition.
+    """
+    wanted = list(partitions)
+    if not wanted:
+        return {}
+    try:
+        listed = consumer.end_offsets(wanted, timeout_ms=timeout_ms)
+    except KafkaError:
+        listed = {}
+    lag: dict[TopicPartition, int] = {}
+    for tp in wanted:
+        ends = [end for end in (consumer.highwater(tp), listed.get(tp)) if end is not None]
+        if not ends:
+            continue
+        try:
+            position = consumer.position(tp, timeout_ms=100)
+        except Exception:  # noqa: BLE001 - position unknown right now; try next round
+            continue
+        if position is not None:
+            lag[tp] = max(0, max(ends) - position)
+    return lag

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import platform
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -22,6 +22,7 @@ from prometheus_client import (
 )
 
 from worker import __version__
+from worker.extract.bounds import BOUNDED_FIELDS
 
 STAGES = ("decode", "extract", "dedupe", "publish")
 _LATENCY_BUCKETS = (
@@ -68,6 +69,12 @@ class Metrics:
         self.skipped = Counter(
             "ingest_records_skipped", "Records skipped, by reason.", ["reason"], registry=r
         )
+        self.truncated = Counter(
+            "ingest_metadata_truncated",
+            "Published records whose metadata field was cut to its bound (URLs: dropped).",
+            ["field"],
+            registry=r,
+        )
         self.dead_lettered = Counter(
             "ingest_records_dead_lettered",
             "Records sent to the dead-letter topic, by stage.",
@@ -98,7 +105,8 @@ class Metrics:
         )
         self.lag = Gauge(
             "ingest_consumer_lag",
-            "Records behind the high watermark.",
+            "Records behind the log end (the larger of the last fetch's high watermark and "
+            "ListOffsets); on Tansu it may read short by up to one producer batch.",
             ["topic", "partition"],
             registry=r,
         )
@@ -123,6 +131,14 @@ class Metrics:
         self.dedup_up.set(1)
         for stage in STAGES:
             self.stage_seconds.labels(stage)
+        for name in BOUNDED_FIELDS:
+            self.truncated.labels(name)
+
+    def count_truncated(self, fields: Iterable[str]) -> None:
+        """One increment per field cut; a name outside the bounded set counts as "other", so
+        the label set stays bounded whatever a caller passes."""
+        for name in fields:
+            self.truncated.labels(name if name in BOUNDED_FIELDS else "other").inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

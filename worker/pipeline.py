@@ -14,16 +14,17 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-import orjson
 
-from worker.article import build_article, canonical_url_of, now_iso
+from worker.article import build_article, canonical_url_of, now_iso, serialise
 from worker.budget import BudgetExceeded, time_budget
 from worker.config import Settings
+from worker.deadletter import safe_headers, unreadable
 from worker.decode import decode
 from worker.dedup import Deduper
 from worker.dedup.minhash import default_sketcher
 from worker.dedup.pages import text_hash
 from worker.extract import Extractor
+from worker.extract.bounds import bound_metadata
 from worker.records import (
     BadRecord,
     Extracted,
@@ -44,6 +45,7 @@ from worker.templates import (
     template_input,
 )
 from worker.templates.stage import template_config
+from worker.textunits import count_words
 from worker.urls import article_id
 
 OutcomeKind = Literal["published", "duplicate", "skipped", "dead_letter", "revised"]
@@ -65,6 +67,7 @@ class Outcome:
     timings: dict[str, float] = field(default_factory=dict)
     # improved versions of earlier pages of the site (cold start "republish"), sent after this
     revisions: list[Outcome] = field(default_factory=list)
+    truncated: tuple[str, ...] = ()  # metadata fields of the article cut to their bounds
     # what dedupe stored for this record, held until the output's fate is known: pass it to
     # ``Deduper.confirm`` once the broker acknowledged the output (or when there is nothing
     # to send), to ``Deduper.release`` when the output will not be published
@@ -114,6 +117,7 @@ class Prepared:
     template: PageIn | None = None  # the page's lines for the site templates (when on)
     canonical_url: str = ""  # chosen from the page's URL and its declared canonical link
     tokens: DedupeTokens | None = None  # the dedupe stage's token hashes, computed here
+    truncated: tuple[str, ...] = ()  # metadata fields cut to their bounds (``bound_metadata``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +163,9 @@ def prepare(
 ) -> Prepared | Failed:
     """decode -> extract: pure CPU work on one record, safe to run in another process."""
     timings: dict[str, float] = {}
+    marked = unreadable(headers)
+    if marked is not None:  # the Kafka client could not decode it: nothing to read
+        return Failed("dead_letter", "kafka", *marked)
     stage = "decode"
     record_id = None
     try:
@@ -176,7 +183,7 @@ def prepare(
             # a "page" that is megabytes of prose (a dump, a generated endless page): every
             # later stage and the output record would hold all of it
             raise BadRecord("too_large", f"extracted text over {settings.max_text_chars} chars")
-        if len(extracted.text.split()) < max(settings.min_words, 1):
+        if count_words(extracted.text) < max(settings.min_words, 1):
             raise SkipRecord("empty_after_extraction")
         if (
             settings.non_article_policy == "skip"
@@ -192,6 +199,7 @@ def prepare(
         record_id = record_id or getattr(exc, "record_id", None)
         return Failed("dead_letter", stage, reason, detail, record_id, timings)
     t0 = time.perf_counter()
+    truncated = bound_metadata(extracted)
     canonical = canonical_url_of(page, extracted)  # metadata: only for records that go on
     timings["extract"] += time.perf_counter() - t0
     template = None
@@ -203,7 +211,7 @@ def prepare(
     tokens = dedupe_tokens(extracted.text, template)
     timings["dedupe"] = time.perf_counter() - t0
     page.body = ""  # done with it; keeps what crosses process boundaries small
-    return Prepared(page, extracted, timings, template, canonical, tokens)
+    return Prepared(page, extracted, timings, template, canonical, tokens, truncated)
 
 
 def finish(
@@ -257,7 +265,7 @@ def finish(
             canonical_url=canonical,
             words=None if cleaned is None else cleaned.words,
         )
-        out_value = orjson.dumps(record)
+        out_value = serialise(record)
     except TransientError:
         raise
     except Exception as exc:  # noqa: BLE001 - a bug on one record must not stop the stream
@@ -274,6 +282,7 @@ def finish(
         "dedup_status": verdict.status,
         "record_id": page.record_id,
         "revisions": revision_outcomes(cleaned),
+        "truncated": result.truncated,
         "reservation": verdict.reservation,
     }
     kind: OutcomeKind = "published" if verdict.status in ("new", "updated") else "duplicate"
@@ -301,7 +310,7 @@ def revision_outcomes(cleaned: Cleaned | None) -> list[Outcome]:
         topic, record = revision.published
         record = revised_article(record, revision.text, revision.boilerplate_ratio, revision.words)
         own_id = record.get("provenance", {}).get("record_id")
-        value = orjson.dumps(record)
+        value = serialise(record)
         out.append(Outcome("revised", topic, record["id"].encode(), value, record_id=own_id))
     return out
 
@@ -328,17 +337,6 @@ def failure_reason(exc: Exception, stage: str) -> tuple[str, str]:
     return f"{stage}_error", f"{type(exc).__name__}: {exc}"[:500]
 
 
-DLQ_HEADERS = (
-    "error_stage",
-    "error_reason",
-    "error_detail",
-    "source_topic",
-    "source_partition",
-    "source_offset",
-    "failed_at",
-)
-
-
 def failed_outcome(
     failed: Failed,
     value: bytes | None,
@@ -352,7 +350,7 @@ def failed_outcome(
             "skipped", reason=failed.reason, record_id=failed.record_id, timings=failed.timings
         )
     # The original value and headers, plus why and where it failed (replay-dlq strips these).
-    kept = [(k, v) for k, v in headers if k not in DLQ_HEADERS]
+    kept = safe_headers(headers)
     extra = {
         "error_stage": failed.stage,
         "error_reason": failed.reason,
@@ -363,6 +361,10 @@ def failed_outcome(
         "failed_at": now_iso(),
     }
     kept.extend((k, v.encode("utf-8", "replace")) for k, v in extra.items())
+    if failed.stage == "kafka":  # the client could not decode it: there is no value to keep
+        kept.append(("value_omitted", failed.reason.encode()))
+    if key is None and value is None:  # a producer refuses a record with neither
+        key = f"{origin.topic}/{origin.partition}/{origin.offset}".encode()
     return Outcome(
         "dead_letter",
         settings.dlq_topic,

@@ -12,6 +12,7 @@ from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
+from worker import kafka_io
 from worker.app import Worker
 from worker.broker import EmbeddedBroker, start_broker
 from worker.config import Settings
@@ -40,6 +41,8 @@ def run_worker(
             bootstrap=broker.bootstrap,
             note="memory storage: topics vanish when the worker stops",
         )
+    else:
+        kafka_io.wait_for_broker(settings)  # one clear line, not minutes of retries
     try:
         stages = build_stages(settings)
         processes = settings.processes or default_processes()

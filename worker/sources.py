@@ -4,13 +4,15 @@ JSON lines (one envelope a line; ``-`` or no paths is stdin), WARC / WET files
 (gzipped or not, one message per record, the record's bytes as the value), and
 directories walked recursively: ``.html`` / ``.htm`` (optionally ``.gz``) pages
 become raw messages whose URL comes from a sidecar ``<name>.json`` object when
-there is one, else ``file:///<relative name>``; ``.txt`` files are text/plain.
+there is one, else a URL of its own under ``file.invalid`` (``local_url``); ``.txt`` files
+are text/plain.
 Keys are the page's host, so one site's pages land on one partition.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import logging
 import os
 import sys
@@ -146,14 +148,24 @@ def _page_file(path: Path, kind: str, relative_name: str) -> Message:
     headers = [("content-type", PAGE_CONTENT_TYPES[kind])]
     sidecar = _sidecar(path)
     url = sidecar.get("url")
-    if not isinstance(url, str) or not url:
-        url = "file:///" + quote(relative_name)
+    key = None
+    if isinstance(url, str) and url:
+        key = key_for_url(url)
+    else:
+        url = local_url(relative_name)
     headers.append(("url", url.encode()))
     for name in SIDECAR_FIELDS[1:]:
         value = sidecar.get(name)
         if isinstance(value, str | int | float) and not isinstance(value, bool):
             headers.append((name, str(value).encode()))
-    return Message(key_for_url(url), path.read_bytes(), headers, str(path))
+    return Message(key, path.read_bytes(), headers, str(path))
+
+
+def local_url(relative_name: str) -> str:
+    """The URL of a file without one: only http(s) URLs with a host are pages, and a host of
+    its own (in the reserved ``.invalid`` domain) keeps unrelated files from being one site."""
+    label = hashlib.blake2b(relative_name.encode("utf-8", "surrogateescape"), digest_size=6)
+    return f"http://{label.hexdigest()}.file.invalid/{quote(relative_name)}"
 
 
 def _sidecar(path: Path) -> dict:

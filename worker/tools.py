@@ -13,8 +13,8 @@ from kafka import TopicPartition
 
 from worker import kafka_io
 from worker.config import Settings
+from worker.deadletter import DLQ_HEADERS
 from worker.logs import get_logger
-from worker.pipeline import DLQ_HEADERS
 
 log = get_logger("worker.tools")
 

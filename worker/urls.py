@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 # Query parameters that identify a campaign or a click, not a page.
@@ -31,6 +33,53 @@ TRACKING_PARAMS = frozenset(
 )
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "at_")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+WEB_SCHEMES = frozenset(_DEFAULT_PORTS)
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+TAB_NEWLINE = str.maketrans("", "", "\t\r\n")  # what browsers drop from a link's href
+
+
+def web_url(url: str) -> str | None:
+    """``url`` without its userinfo when it is an http(s) URL with a host, else None.
+
+    Only those are pages: ``javascript:``, ``data:``, ``file:``, ``mailto:`` and a host-less
+    ``http:`` are not, nor is a URL with a broken IPv6 host, a bad port or a netloc that
+    NFKC normalisation changes (``urlsplit`` itself raises only when the change brings a
+    ``/``, ``?``, ``#``, ``@`` or ``:``). Userinfo is a credential
+    (``https://alice:s3cr3t@host``) or a disguise (``https://trusted.example@evil.example``
+    is evil.example): it never reaches the output.
+    """
+    if CONTROL_CHARS.search(url):
+        return None
+    try:
+        parts = urlsplit(url)
+        _ = parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname:
+        return None
+    netloc = parts.netloc
+    if not netloc.isascii() and unicodedata.normalize("NFKC", netloc) != netloc:
+        return None  # a host in compatibility characters (fullwidth dots ...) is a disguise
+    if "@" not in parts.netloc:
+        return url
+    userinfo = parts.netloc.rpartition("@")[0] + "@"
+    start = url.find("//") + 2
+    if url.startswith(userinfo, start):  # cut it out, leaving the rest as it was written
+        return url[:start] + url[start + len(userinfo) :]
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def resolve_url(href: str | None, base: str | None) -> str | None:
+    """A link found in the markup as an absolute http(s) URL (see ``web_url``), or None:
+    a link the page gets wrong is dropped, it never fails the page."""
+    href = (href or "").strip().translate(TAB_NEWLINE)
+    if not href:
+        return None
+    try:
+        joined = urljoin(base, href) if base else href
+    except ValueError:
+        return None
+    return web_url(joined)
 
 
 def canonicalize(url: str) -> str:
@@ -62,12 +111,11 @@ def choose_canonical(url: str, declared: str | None) -> str:
     a bare root for a deeper page, is ignored.
     """
     own = canonicalize(url)
-    if not declared:
+    resolved = resolve_url(declared, url)
+    if resolved is None:
         return own
-    absolute = canonicalize(urljoin(url, declared.strip()))
+    absolute = canonicalize(resolved)
     own_parts, decl_parts = urlsplit(own), urlsplit(absolute)
-    if decl_parts.scheme not in ("http", "https"):
-        return own
     if _bare_host(decl_parts.hostname) != _bare_host(own_parts.hostname):
         return own
     if decl_parts.path in ("", "/") and own_parts.path not in ("", "/"):

@@ -3,18 +3,18 @@
 The form is chosen by the Kafka ``content-type`` header, else by sniffing the
 value (after unpacking gzip, capped): (A) a JSON envelope, one of the aliased
 crawler formats or a CloudEvents structured event; (B) raw page bytes described
-by headers; (C) one WARC record. Every form ends in ``draft.to_page``, so the
-checks and charset rules are the same for all.
+by headers; (C) one WARC record; (D) a Frontera msgpack message. Every form ends
+in ``draft.to_page``, so the checks and charset rules are the same for all.
 
 ``decode`` raises ``SkipRecord`` for records deliberately not published
-(``http_status``, ``not_html``, ``empty_body``, ``fetch_failed``, ``not_page``,
-``warc_request``, ``warc_metadata``, ``warc_revisit``, ``warc_warcinfo``,
-``warc_continuation``, ``warc_other_type``) and ``BadRecord`` for input that
-cannot be used (``null_value``, ``bad_value_type``, ``malformed_json``,
-``missing_url``, ``bad_url``, ``bad_field_type``, ``invalid_base64``,
-``ambiguous_body``, ``too_large``, ``gzip_bomb``, ``bad_gzip``, ``bad_warc``,
-``truncated_warc``, ``unsupported_encoding``, ``unsupported_batch``); nothing
-else, whatever the input: an unforeseen failure becomes ``decode_error``.
+(``http_status``, ``not_html``, ``empty_body``, ``body_not_sent``, ``fetch_failed``,
+``not_page``, ``warc_request``, ``warc_metadata``, ``warc_revisit``, ``warc_warcinfo``,
+``warc_continuation``, ``warc_other_type``, ``warc_not_a_page``) and ``BadRecord`` for
+input that cannot be used (``null_value``, ``bad_value_type``, ``malformed_json``,
+``malformed_msgpack``, ``missing_url``, ``bad_url``, ``bad_field_type``,
+``invalid_base64``, ``ambiguous_body``, ``too_large``, ``gzip_bomb``, ``bad_gzip``,
+``bad_warc``, ``truncated_warc``, ``unsupported_encoding``, ``unsupported_batch``);
+nothing else, whatever the input: an unforeseen failure becomes ``decode_error``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from worker.decode.cloudevents import draft_from_cloudevent
 from worker.decode.draft import Draft, to_page
 from worker.decode.envelope import draft_from_record, parse_json
+from worker.decode.frontera import MSGPACK_TYPES, draft_from_frontera, is_frontera_msgpack
 from worker.decode.gunzip import gunzip_capped, is_gzip
 from worker.decode.kafka_headers import header_map
 from worker.decode.mediatype import (
@@ -91,6 +92,8 @@ def _draft(value: bytes, kafka: dict[str, str], max_bytes: int) -> Draft:
         return draft_from_record(record, kafka, max_bytes)
     if media in WARC_TYPES:
         return draft_from_warc(value, max_bytes)
+    if media in MSGPACK_TYPES:
+        return draft_from_frontera(value, max_bytes)
     return draft_from_raw(value, kafka)
 
 
@@ -100,4 +103,6 @@ def _sniff(value: bytes) -> str:
         return "application/json"
     if is_warc(head):
         return "application/warc"
+    if is_frontera_msgpack(value):
+        return "application/msgpack"
     return ""

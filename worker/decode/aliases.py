@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from worker.decode.frontera import NO_BODY_DETAIL, NO_BODY_REASON
 from worker.records import BadRecord, SkipRecord
 
 BASE64_BODY = re.compile(r"[A-Za-z0-9+/=_\-\s]+")
@@ -46,6 +47,7 @@ class Alias:
     skip_reason: str = ""  # counted when ``only_if`` does not hold
     list_values: bool = False  # every value is an array of strings
     metadata: Mapping[str, str] = field(default_factory=dict)  # metadata key -> path
+    no_body: tuple[str, str] | None = None  # (reason, detail) skipped when every body is null
 
 
 def _table(**entries: str) -> Mapping[str, str]:
@@ -61,6 +63,7 @@ ALIASES: tuple[Alias, ...] = (
         skip_reason="not_page",
         fields=_table(url="url", status="status_code", record_id="meta.fingerprint"),
         bodies=(("body", "b64"),),
+        no_body=(NO_BODY_REASON, NO_BODY_DETAIL),
     ),
     Alias(
         name="nutch",
@@ -115,10 +118,14 @@ def to_envelope(record: dict, alias: Alias) -> dict:
     for name, path in alias.fields.items():
         value = _get(page, path)
         envelope[name] = _unlist(value, name) if alias.list_values else value
-    for path, how in alias.bodies:
-        value = _get(page, path)
-        if alias.list_values:
-            value = _unlist(value, path)
+    bodies = [_get(page, path) for path, _ in alias.bodies]
+    if alias.list_values:
+        bodies = [
+            _unlist(value, path) for value, (path, _) in zip(bodies, alias.bodies, strict=True)
+        ]
+    if alias.no_body and all(value is None for value in bodies):
+        raise SkipRecord(*alias.no_body)
+    for value, (_, how) in zip(bodies, alias.bodies, strict=True):
         if value:
             envelope[_body_key(value, how)] = value
             break

@@ -2,8 +2,13 @@
 
 The event carries the page as ``data`` (an envelope object, or the markup as a
 string) or ``data_base64``. The page URL comes from ``data.url``, a ``url``
-extension attribute, or ``source`` when that is an http(s) URL; ``time`` and
-``id`` stand in for the fetch time and record id the data does not give.
+extension attribute, ``subject`` when that is an http(s) URL, else ``source`` when
+that is one and there is no subject (an event with a subject is about it). A crawler
+naming itself in ``source`` (``https://crawler.example.com/alpha``) with the page in
+``subject`` is the spec's own reading of the two: ``source`` is then kept as the
+page's source, never taken for its URL (two pages would share one id). With no
+http(s) page URL the record is dead-lettered ``missing_url``. ``time`` and ``id``
+stand in for the fetch time and record id the data does not give.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 from worker.decode.aliases import find_alias, to_envelope
 from worker.decode.draft import Draft
 from worker.decode.envelope import draft_from_envelope, with_header_defaults
-from worker.decode.fields import is_http_url
+from worker.decode.kafka_headers import context_page_url
 from worker.decode.mediatype import is_json_type, page_kind, parse_content_type
 from worker.records import BadRecord
 
@@ -29,9 +34,9 @@ def draft_from_cloudevent(event: dict, kafka: dict[str, str], max_bytes: int) ->
         if envelope.get(name) is None and event.get(name) is not None:
             envelope[name] = event[name]
     source = event.get("source")
-    if envelope.get("url") is None and is_http_url(source):
-        envelope["url"] = source
-    elif envelope.get("source") is None and not is_http_url(source):
+    if envelope.get("url") is None:
+        envelope["url"] = context_page_url(event.get("subject"), source)
+    if envelope.get("source") is None and source != envelope.get("url"):
         envelope["source"] = source
     for name, attribute in STAND_INS.items():
         if envelope.get(name) is None:

@@ -3,7 +3,11 @@ entry point that also routes CloudEvents structured records.
 
 Envelope fields: ``url`` (required), ``final_url``, ``status``, ``headers`` (object
 or list of pairs), ``content_type``, ``charset``, exactly one of ``html`` |
-``body_b64`` | ``text``, ``fetched_at``, ``source``, ``record_id``, ``metadata``.
+``body_b64`` | ``text`` | ``body``, ``fetched_at``, ``source``, ``record_id``, ``metadata``.
+
+``body`` is what a Scrapy item naturally carries (``response.text``): HTML or text as the
+record's content type says, else as the body looks. ``text`` is prose, unless the record
+declares HTML or the field plainly is markup (``"text": response.text`` is a common slip).
 """
 
 from __future__ import annotations
@@ -14,11 +18,15 @@ import orjson
 
 from worker.decode.aliases import envelope_url, find_alias, to_envelope, unwrap_typed
 from worker.decode.draft import Draft
-from worker.decode.fields import is_http_url
-from worker.decode.kafka_headers import fields_from_headers
+from worker.decode.fields import MAX_HEADERS
+from worker.decode.kafka_headers import context_page_url, fields_from_headers
+from worker.decode.mediatype import page_kind, parse_content_type
+from worker.decode.sniff import looks_like_html
 from worker.records import BadRecord
 
-BODY_FIELDS = ("html", "body_b64", "text")
+BODY_FIELDS = ("html", "body_b64", "text", "body")
+TEXT_OR_HTML = ("text", "body")  # fields whose kind the record's content type or looks decide
+ALIASED = "json:"  # an alias table maps a crawler's text field to ``text`` knowingly
 UTF8_BOM = b"\xef\xbb\xbf"
 WHITESPACE = str.maketrans("", "", " \t\r\n")
 URLSAFE_TO_STANDARD = str.maketrans("-_", "+/")
@@ -77,8 +85,45 @@ def draft_from_envelope(envelope: dict, input_format: str, max_bytes: int) -> Dr
         if not isinstance(value, str):
             raise BadRecord("bad_field_type", f"{name} must be a string")
         draft.body = decode_base64(value, max_bytes) if name == "body_b64" else value
-        draft.plain_text = name == "text"
+        draft.plain_text = name in TEXT_OR_HTML
+        if name in TEXT_OR_HTML and not input_format.startswith(ALIASED):
+            draft.plain_text = not _is_markup(envelope, value)
     return draft
+
+
+def _is_markup(envelope: dict, value: str) -> bool:
+    """A declared content type decides (``to_page`` reads a text one), else the body's looks."""
+    kind = page_kind(declared_media(envelope))
+    return kind == "html" or (kind == "unknown" and looks_like_html(value))
+
+
+def declared_media(envelope: dict) -> str:
+    """The media type the record declares (its ``content_type``, else its HTTP headers'),
+    read leniently: malformed fields are reported by ``to_page``, not here."""
+    declared = envelope.get("content_type")
+    if not isinstance(declared, str):
+        declared = _header_value(envelope.get("headers"), "content-type")
+    return parse_content_type(declared)[0]
+
+
+def _header_value(headers: object, wanted: str) -> str | None:
+    if isinstance(headers, dict):
+        pairs: list = list(headers.items())
+    elif isinstance(headers, list):
+        pairs = headers
+    else:
+        return None
+    for pair in pairs[:MAX_HEADERS]:
+        if isinstance(pair, dict):
+            pair = (pair.get("name"), pair.get("value"))
+        if not (isinstance(pair, tuple | list) and len(pair) == 2):
+            continue
+        name, value = pair
+        if isinstance(value, list) and value:
+            value = value[0]
+        if isinstance(name, str) and name.strip().lower() == wanted and isinstance(value, str):
+            return value
+    return None
 
 
 def decode_base64(value: str, max_bytes: int) -> bytes:
@@ -105,6 +150,6 @@ def record_url(record: dict) -> object:
     url = envelope_url(data) if isinstance(data, dict) else None
     if url is None:
         url = record.get("url")
-    if url is None and is_http_url(record.get("source")):
-        url = record["source"]
+    if url is None:
+        url = context_page_url(record.get("subject"), record.get("source"))
     return url

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 
 from worker.records import BadRecord
+from worker.urls import web_url
 
 MAX_URL_CHARS = 16384
 MAX_HEADERS = 256
@@ -19,7 +20,8 @@ HTTP_URL = re.compile(r"https?://\S", re.IGNORECASE)
 
 
 def check_url(value: object, name: str = "url") -> str | None:
-    """A usable URL string, None when absent; anything else is a BadRecord."""
+    """An http(s) URL with a host, without userinfo (``web_url``); None when absent;
+    anything else is a BadRecord (``bad_url``), so ``replay-dlq --reason bad_url`` finds it."""
     if value is None:
         return None
     if not isinstance(value, str):
@@ -29,7 +31,10 @@ def check_url(value: object, name: str = "url") -> str | None:
         return None
     if len(url) > MAX_URL_CHARS or CONTROL_CHARS.search(url) or not URL_SCHEME.match(url):
         raise BadRecord("bad_url", f"{name} is not a URL with a scheme")
-    return url
+    page_url = web_url(url)
+    if page_url is None:
+        raise BadRecord("bad_url", f"{name} is not an http(s) URL with a host")
+    return page_url
 
 
 def is_http_url(value: object) -> bool:
@@ -115,18 +120,21 @@ def check_metadata(value: object) -> dict:
         return {}
     if not isinstance(value, dict):
         raise BadRecord("bad_field_type", "metadata must be an object")
-    if _depth_exceeds(value, MAX_METADATA_DEPTH):
+    if depth_exceeds(value, MAX_METADATA_DEPTH):
         raise BadRecord("bad_field_type", f"metadata is nested deeper than {MAX_METADATA_DEPTH}")
     return value
 
 
-def _depth_exceeds(root: object, limit: int) -> bool:
-    """Iterative, so a hostile 1000-deep object cannot hit the recursion limit."""
+def depth_exceeds(root: object, limit: int) -> bool:
+    """Whether JSON ``root`` nests deeper than ``limit``. Iterative, so a hostile 1000-deep
+    object cannot hit the recursion limit."""
     stack: list[tuple[object, int]] = [(root, 0)]
     while stack:
         node, depth = stack.pop()
         if depth > limit:
             return True
+        if not isinstance(node, dict | list):
+            continue
         children = node.values() if isinstance(node, dict) else node
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return False

@@ -63,16 +63,35 @@ def _value_text(value: object) -> str | None:
 
 
 def fields_from_headers(kafka: dict[str, str]) -> dict[str, object]:
-    """Envelope-shaped fields found in the headers (``ce_source`` is the URL if it is one)."""
+    """Envelope-shaped fields found in the headers: the page URL is ``ce_subject``, else
+    ``ce_source``, when that is an http(s) URL (see ``cloudevents``)."""
     fields: dict[str, object] = {}
     for field, names in HEADER_FIELDS.items():
         value = next((kafka[name] for name in names if kafka.get(name)), None)
         if value is not None:
             fields[field] = value
     ce_source = kafka.get("ce_source")
-    if ce_source:
-        fields.setdefault("url" if is_http_url(ce_source) else "source", ce_source)
+    page_url = context_page_url(kafka.get("ce_subject"), ce_source)
+    if page_url:
+        fields.setdefault("url", page_url)
+    if ce_source and ce_source != fields.get("url"):
+        fields.setdefault("source", ce_source)
     metadata = {key: kafka[name] for key, name in HEADER_METADATA.items() if kafka.get(name)}
     if metadata:
         fields["metadata"] = metadata
     return fields
+
+
+def context_page_url(subject: object, source: object) -> str | None:
+    """The page a CloudEvent's context names: ``subject`` when it is an http(s) URL, else
+    ``source`` when it is one and there is no subject.
+
+    ``source`` is often the crawler itself, ``subject`` the page it fetched; a source that is
+    not the page must never become the page's URL (its id would be shared by every page).
+    An event with a subject is about that subject, so its source is not the page either.
+    """
+    if isinstance(subject, str) and is_http_url(subject):
+        return subject
+    if not subject and isinstance(source, str) and is_http_url(source):
+        return source
+    return None

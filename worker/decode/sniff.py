@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 SNIFF_BYTES = 1024
 
 # File signatures of formats that get mislabelled as text/html or octet-stream.
@@ -33,3 +35,22 @@ def looks_binary(data: bytes, *, wide_declared: bool = False) -> bool:
     if wide_declared or data.startswith(WIDE_BOMS):
         return False
     return b"\x00" in data[:SNIFF_BYTES]
+
+
+HTML_STARTS = ("<!doctype", "<html", "<head", "<body")
+HTML_PROBE_CHARS = 4096
+TAG = re.compile(r"</?[A-Za-z!][^<>]{0,2000}>")
+MOSTLY_TAGS = 0.5  # share of a text's non-space characters inside tags that makes it markup
+
+
+def looks_like_html(text: str) -> bool:
+    """Markup handed over as text (Scrapy's ``response.text``): it opens (after whitespace
+    and a BOM) with a doctype, ``<html``, ``<head`` or ``<body``, or is mostly tags."""
+    probe = text[:HTML_PROBE_CHARS].lstrip("\ufeff \t\r\n\f")
+    if probe[:16].lower().startswith(HTML_STARTS):
+        return True
+    if "<" not in probe:
+        return False
+    solid = len(probe) - sum(probe.count(space) for space in " \t\r\n")
+    tagged = sum(len(m.group()) for m in TAG.finditer(probe))
+    return solid > 0 and tagged >= MOSTLY_TAGS * solid

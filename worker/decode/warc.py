@@ -4,7 +4,9 @@ The record is parsed here rather than with warcio: warcio reads a record whose
 Content-Length runs past the data without complaint, prints warnings to stderr,
 and does not cap decompression, while a message must either become a page or be
 rejected with a reason. Record types that are not pages are skipped with a
-counted reason of their own.
+counted reason of their own, and so are records about something other than a web page
+(``warc_not_a_page``): wget writes its arguments and log as ``resource`` records with
+``metadata://`` target URIs.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import re
 
 from worker.decode.draft import Draft
+from worker.decode.fields import is_http_url
 from worker.decode.httpmsg import parse_http_response
 from worker.decode.mediatype import parse_content_type
 from worker.records import BadRecord, SkipRecord
@@ -78,13 +81,16 @@ def draft_from_warc(data: bytes, max_bytes: int) -> Draft:
         raise SkipRecord(SKIPPED_TYPES[record_type], f"WARC {record_type} record")
     if record_type not in ("response", "resource", "conversion"):
         raise SkipRecord("warc_other_type", "WARC record of an unknown type")
+    target = fields.get("warc-target-uri", "").strip("<>")
+    if target and not is_http_url(target):
+        raise SkipRecord("warc_not_a_page", f"WARC {record_type} record of a non-http(s) target")
     content_type = fields.get("content-type", "")
     metadata: dict[str, object] = {"warc_type": record_type}
     if fields.get("warc-truncated"):
         metadata["warc_truncated"] = fields["warc-truncated"][:64]
     draft = Draft(
         input_format="warc",
-        url=fields.get("warc-target-uri", "").strip("<>") or None,
+        url=target or None,
         body=block,
         headers={"content-type": content_type} if content_type else {},
         fetched_at=fields.get("warc-date"),

@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import lxml.html
 
+from worker.decode.fields import depth_exceeds
+from worker.extract.bounds import MAX_AUTHOR_CHARS, MAX_AUTHORS
 from worker.extract.facts import PageFacts, TimeTag
 from worker.extract.lxml_facts import element_text as element_text  # re-exported
 from worker.extract.lxml_facts import gather_facts
+from worker.urls import domain_of, resolve_url
 
 
 @dataclass(slots=True)
@@ -124,8 +128,33 @@ def parse_jsonld(raw: str) -> list[object]:
     return []
 
 
+MAX_JSONLD_DEPTH = 32  # real JSON-LD nests a few levels; the rules recurse into it
+MAX_NUMBER_CHARS = 64  # an int over 4,300 digits cannot even be converted
+
+
+def _bounded_int(text: str) -> int | None:
+    return int(text) if len(text) <= MAX_NUMBER_CHARS else None
+
+
+def _finite_float(text: str) -> float | None:
+    value = float(text) if len(text) <= MAX_NUMBER_CHARS else math.inf
+    return value if math.isfinite(value) else None
+
+
+def _no_constant(name: str) -> None:
+    """``NaN`` and ``Infinity`` are not JSON (nor is ``1e400``): a value we drop, not "nan"."""
+    return None
+
+
 def _decode_all(text: str) -> list[object]:
-    decoder = json.JSONDecoder(strict=False)
+    """Values a script's JSON cannot be read into (too deep, an unconvertible number) are
+    dropped, never the page: metadata is optional, the article is not."""
+    decoder = json.JSONDecoder(
+        strict=False,
+        parse_int=_bounded_int,
+        parse_float=_finite_float,
+        parse_constant=_no_constant,
+    )
     values: list[object] = []
     pos = 0
     while pos < len(text):
@@ -135,9 +164,10 @@ def _decode_all(text: str) -> list[object]:
             break
         try:
             value, pos = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
             return values
-        values.append(value)
+        if not depth_exceeds(value, MAX_JSONLD_DEPTH):
+            values.append(value)
     return values
 
 
@@ -279,16 +309,7 @@ def _language_hint(html_lang: str | None, tags: dict[str, list[str]]) -> str | N
 
 def _canonical(hrefs: Iterable[str], url: str | None, tags: dict[str, list[str]]) -> str | None:
     href = next((h.strip() for h in hrefs if h.strip()), None) or _first_tag(tags, ("og:url",))
-    return absolute_url(href, url)
-
-
-def absolute_url(href: str | None, base: str | None) -> str | None:
-    if not href:
-        return None
-    href = href.strip()
-    if href.startswith(("data:", "javascript:")):
-        return None
-    return urljoin(base, href) if base else href
+    return resolve_url(href, url)
 
 
 # --- dates --------------------------------------------------------------------------------------
@@ -389,7 +410,10 @@ def find_date(text: str) -> str | None:
 def date_from_url(url: str | None) -> str | None:
     if not url:
         return None
-    path = urlsplit(url).path
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return None
     for pattern in (URL_DATE, URL_DATE_COMPACT):
         match = pattern.search(path)
         if match:
@@ -481,14 +505,22 @@ def split_authors(value: str) -> list[str]:
     return names
 
 
+MAX_AUTHOR_SOURCE_CHARS = MAX_AUTHORS * MAX_AUTHOR_CHARS
+
+
 def clean_authors(values: Iterable[str]) -> list[str]:
+    """Distinct names, in order. A source is read up to a length that holds ``MAX_AUTHORS``
+    long names, and one name past the bound is kept so ``bound_metadata`` counts the cut:
+    a megabyte of names would otherwise cost seconds of splitting."""
     seen: set[str] = set()
     authors: list[str] = []
     for value in values:
-        for name in split_authors(value):
+        for name in split_authors(value[:MAX_AUTHOR_SOURCE_CHARS]):
             if name.casefold() not in seen:
                 seen.add(name.casefold())
                 authors.append(name)
+                if len(authors) > MAX_AUTHORS:
+                    return authors
     return authors
 
 
@@ -540,7 +572,7 @@ def _site_keys(site_name: str | None, url: str | None) -> set[str]:
     keys = set()
     if site_name:
         keys.add(_squash(site_name))
-    host = urlsplit(url).hostname if url else None
+    host = domain_of(url) if url else None
     if host:
         labels = host.removeprefix("www.").split(".")
         keys.update({_squash(host.removeprefix("www.")), _squash(labels[0])})
@@ -651,7 +683,7 @@ def metadata_from_facts(facts: PageFacts, url: str | None) -> PageMetadata:
         ),
         site_name=site_name,
         canonical_url=_canonical(facts.canonical_hrefs, url, tags),
-        image_url=absolute_url(
+        image_url=resolve_url(
             _first(*(_jsonld_url(v) for v in ld("image")), _first_tag(tags, IMAGE_TAGS)), url
         ),
         language_hint=_language_hint(facts.html_lang, tags),

@@ -25,6 +25,7 @@ from worker.extract.metadata import (
     jsonld_entities,
     schema_type_names,
 )
+from worker.textunits import count_words
 
 PAGE_TYPES = ("article", "forum", "product", "collection", "listing", "documentation", "service")
 
@@ -202,7 +203,7 @@ def page_signals(
     shape: PageShape | None, url: str, text: str, meta: PageMetadata | None
 ) -> PageSignals:
     """``shape`` is None for plain-text pages: the text stands in for the page."""
-    words = len(text.split())
+    words = count_words(text)
     if shape is None:
         page_text, linked, posts, teasers, code = text, 0, 0, 0, 0
     else:

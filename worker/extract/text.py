@@ -27,10 +27,12 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from worker import textunits
 from worker.extract.language import identify_language
 from worker.extract.metadata import PageMetadata, find_date, split_authors
 from worker.extract.pagetype import classify_page
 from worker.records import Extracted, Page
+from worker.textunits import UNSPACED_CLASS
 
 EXTRACTOR = "text-lines"
 EXTRACTOR_VERSION = "1"
@@ -111,9 +113,8 @@ BYLINE = re.compile(
     r"^(?i:(?:written|posted|reported|words|story|text)\s+)?(?i:by)\s*[:\-]?\s*(?=[A-Z])"
 )
 SENTENCE_END = re.compile(r"[.!?…:;。！？：；][\"'”’)\]」』）]*$")
-# Scripts written without spaces between words: their characters are counted instead.
-UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-UNSPACED_CHARS_PER_WORD = 2
+# Scripts written without spaces between words: their letters are weighed instead.
+UNSPACED = re.compile(f"[{UNSPACED_CLASS}]")
 WORD = re.compile(r"\w+")
 LETTER = re.compile(r"[^\W\d_]")
 
@@ -207,11 +208,8 @@ def classify_lines(raw_lines: Sequence[str]) -> list[Line]:
 
 
 def count_words(text: str, tokens: Sequence[str]) -> int:
-    unspaced = len(UNSPACED.findall(text))
-    if not unspaced:
-        return len(tokens)
-    spaced = sum(1 for token in tokens if not UNSPACED.search(token))
-    return spaced + -(-unspaced // UNSPACED_CHARS_PER_WORD)
+    """``\\w+`` tokens; text in a script written without spaces as ``textunits`` counts it."""
+    return len(tokens) if UNSPACED.search(text) is None else textunits.count_words(text)
 
 
 def is_prose(text: str, words: int, tokens: Sequence[str]) -> bool:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import xxhash
 
+from worker.textunits import count_words, has_unspaced, line_word_counts
+
 _WORD = re.compile(r"\w+")
 _DIGITS = re.compile(r"\d+")
 _NON_WORD_IN_LINE = re.compile(r"[^\w\n]+")
@@ -68,7 +70,7 @@ class LineFeatures:
     prints: np.ndarray  # ``fingerprints`` of the normal forms
     headline: np.ndarray  # bool: the page's own headline (``headline_mask``)
     chars: np.ndarray  # int32: characters
-    words: np.ndarray  # int32: whitespace-separated words (a text's count is their sum)
+    words: np.ndarray  # int32: ``count_words`` of each line (a text's count is their sum)
 
 
 def line_features(lines: Sequence[str], title: str | None, url: str | None) -> LineFeatures:
@@ -77,7 +79,7 @@ def line_features(lines: Sequence[str], title: str | None, url: str | None) -> L
         fingerprints(normals),
         np.array(headline_mask(normals, title, url), dtype=bool),
         np.fromiter(map(len, lines), np.int32, len(lines)),
-        np.fromiter((len(x.split()) for x in lines), np.int32, len(lines)),
+        line_word_counts(lines),
     )
 
 
@@ -93,7 +95,9 @@ def headline_mask(normals: Sequence[str], title: str | None, url: str | None) ->
     mask = [False] * len(normals)
     heading = normalise(title or "")
     slug = frozenset(_url_slug_words(url))
-    size = _word_count(heading)
+    # a heading in a script without spaces is one "word" a clause: weigh it and the lines
+    weighed = line_word_counts(normals) if has_unspaced(heading) else None
+    size = _word_count(heading) if weighed is None else count_words(heading)
     # only lines of a length either test could accept are looked at closely (the bounds are
     # a little wide: the tests themselves decide)
     low, high = HEADLINE_COVER * size - 1, size / HEADLINE_COVER + 1
@@ -101,7 +105,7 @@ def headline_mask(normals: Sequence[str], title: str | None, url: str | None) ->
     if not size and slug_max < SLUG_MIN_WORDS:
         return mask
     for i, line in enumerate(normals):
-        words = _word_count(line)
+        words = _word_count(line) if weighed is None else int(weighed[i])
         if (size and low <= words <= high and _same_heading(line, words, heading, size)) or (
             SLUG_MIN_WORDS <= words <= slug_max + 1 and _matches_slug(line, words, slug)
         ):
