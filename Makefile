@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   ?= ../shared/data
 
-.PHONY: install run test lint format bench bench-extract bench-dedup bench-faults bench-sites clean
+.PHONY: install run test test-compose lint format bench bench-extract bench-dedup bench-faults bench-sites clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ test: install
 	bash deploy/install-test-tools.sh
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q -ra
+	bash tests/compose/run.sh
+
+## The docker-compose stack built and run for real (installs Docker when missing; skips where
+## Docker cannot run). See tests/compose/run.sh.
+test-compose: install
+	bash tests/compose/run.sh
 
 lint: install
 	$(BIN)/ruff check .

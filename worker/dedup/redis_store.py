@@ -49,17 +49,35 @@ import redis
 from worker.dedup import pages
 from worker.dedup.minhash import FORMAT, Sketch, Sketcher, doc_key, pack_sample, unpack_sample
 from worker.dedup.verify import MAX_PER_KEY, Candidate, Thresholds, cluster_of, decide
+from worker.logs import get_logger
 from worker.records import DedupVerdict, Reservation, Sighting, TransientError
 
 if TYPE_CHECKING:
     import numpy as np
+    from redis.commands.core import Script
 
 MAX_ATTEMPTS = 16
 EPOCHS_PER_TTL = 2  # index hashes live ttl_s + one epoch; a lookup reads 3 epochs
 # Error replies that go away by themselves or by an operator's hand (out of memory,
 # a long script, a failover to a read-only replica): retry, never dead-letter.
 _TRANSIENT_REPLIES = ("OOM", "BUSY", "READONLY", "MASTERDOWN", "LOADING", "TRYAGAIN")
+# Replies that refuse this client (a password, an ACL, protected mode): the deployment's
+# state, not the record's, so the same as a refused connection, and only an operator can
+# fix it. Each maps to what the operator must do, said once in the log.
+_REFUSALS = {
+    "NOAUTH": "the Redis server requires a password: give it in INGEST_REDIS_URL "
+    "(redis://:PASSWORD@host:6379/0, or redis://USER:PASSWORD@... for an ACL user)",
+    "WRONGPASS": "Redis refused the user or password in INGEST_REDIS_URL (or the ACL user "
+    "is disabled): correct the URL or the server's ACL",
+    "NOPERM": "the Redis ACL user in INGEST_REDIS_URL lacks a permission: allow it "
+    "+evalsha +script|load +ping and, for the scripts, +get +set +del +hget +hset +expireat "
+    "+time on the keys ~<INGEST_REDIS_KEY_PREFIX>*",
+    "DENIED": "Redis is in protected mode and refuses clients from other hosts: set a "
+    "password (requirepass or an ACL user) and put it in INGEST_REDIS_URL, or, on a "
+    "private network, start the server with --protected-mode no",
+}
 _HEADER = struct.Struct("<BI16sH")  # format, shingle count, exact hash, doc id length
+log = get_logger(__name__)
 
 HOLD_S = 300  # a reservation blocks other workers' copies at most this long (crash)
 MAX_VERSIONS = 8  # versions kept per page: a replay of an older one is a recrawl
@@ -235,6 +253,7 @@ class RedisDeduper:
         self._sketcher = Sketcher()
         self.hold_s = max(1, min(int(hold_s), self.ttl_s))  # never outlives what it holds
         self.owner = uuid.uuid4().hex  # whose reservations are whose
+        self._refused = ""  # the refusal last logged; cleared once the server answers
 
     def check(
         self,
@@ -300,10 +319,7 @@ class RedisDeduper:
         args: list = [self.prefix, self.owner, b"1" if release else b"0"]
         for r in reservations:
             args += [_key(r.doc_id), _origin(r.origin), _ref(r.doc_id, r.origin)]
-        try:
-            self._settle(args=args)
-        except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError) as exc:
-            raise TransientError(f"redis: {exc}") from exc
+        self.call(args, self._settle)
 
     def script_args(
         self, doc_id: str, sketch: Sketch, seen: Sighting | None = None
@@ -327,16 +343,44 @@ class RedisDeduper:
     def close(self) -> None:
         self._client.close()
 
-    def call(self, args: list) -> list:
-        """One run of the script; an unavailable or full server is a transient error."""
+    def call(self, args: list, script: Script | None = None) -> list:
+        """One run of the script (``script``: another of ours); an unavailable, full or
+        refusing server is a transient error (the batch waits), never the record's fault."""
         try:
-            return self._script(args=args)
-        except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError) as exc:
+            reply = (script or self._script)(args=args)
+        except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError) as exc:
+            refusal = refusal_of(exc)
+            if refusal:
+                self._log_refusal(refusal)
+            elif isinstance(exc, redis.ResponseError) and not str(exc).startswith(
+                _TRANSIENT_REPLIES
+            ):
+                raise
             raise TransientError(f"redis: {exc}") from exc
-        except redis.ResponseError as exc:
-            if str(exc).startswith(_TRANSIENT_REPLIES):
-                raise TransientError(f"redis: {exc}") from exc
-            raise
+        self._refused = ""
+        return reply
+
+    def _log_refusal(self, refusal: str) -> None:
+        if refusal != self._refused:  # one line per refusal, not one per retry
+            self._refused = refusal
+            log.error("dedup_store_refused", reply=refusal, fix=_REFUSALS[refusal])
+
+
+def refusal_of(exc: Exception) -> str:
+    """The refusal reply (``NOAUTH``, ``WRONGPASS``, ``NOPERM``, ``DENIED``) behind an
+    error, or "". redis-py raises some as ``AuthenticationError`` (a ``ConnectionError``),
+    ``NoPermissionError``, or a plain ``ResponseError``/``ConnectionError`` by message."""
+    text = str(exc).lstrip("-")
+    code = text.split(" ", 1)[0].upper()
+    if code in _REFUSALS:
+        return code
+    if isinstance(exc, redis.AuthenticationError):
+        return "WRONGPASS" if "invalid" in text.lower() else "NOAUTH"
+    if isinstance(exc, redis.exceptions.NoPermissionError):
+        return "NOPERM"
+    if "protected mode" in text.lower():
+        return "DENIED"
+    return ""
 
 
 def _key(doc_id: str) -> bytes:
