@@ -232,8 +232,9 @@ def make_stream(n: int, rng: random.Random, *, hosts: int = 12) -> list[Sent]:
 
     A copy is the same text republished under its own URL, which it declares canonical: a
     duplicate. A recrawl is the same page again under another URL, still declaring the
-    original's canonical URL: the same article id, so the index takes it for the article
-    itself and it is published again under the original's key (an update, not a copy).
+    original's canonical URL: the same article id and the same text, so it is an unchanged
+    recrawl: a counted skip, not published again (published again under the original's key
+    only where the index was lost).
     An article is copied once at most: a text on three pages of one site is that site's
     template to the site-template stage, which removes it.
     """
@@ -419,7 +420,7 @@ def traces(bootstrap: str, topics: Topics, max_bytes: int = 64 * MB) -> list[Tra
 ALLOWED = {
     "article": {"published"},
     "copy": {"duplicate"},
-    "recrawl": {"published"},
+    "recrawl": set(),  # the page again, unchanged: a counted skip, not republished
     "dead_letter": {"dead_letter"},
     "skip": set(),
 }
@@ -439,6 +440,7 @@ class Tally:
     # input written under several keys
     key_conflicts: list[str] = field(default_factory=list)
     copies_published: int = 0  # copies published as new (the dedup index was lost)
+    recrawls_published: int = 0  # unchanged recrawls published again (the index was lost)
 
     @property
     def accounted(self) -> int:
@@ -465,12 +467,12 @@ def account(stream: list[Sent], found: list[Trace], *, strict_dedup: bool = True
         mine = by_source.pop((s.partition, s.offset), [])
         kinds = {t.where for t in mine}
         allowed = set(ALLOWED.get(s.expect, set()))
-        if s.expect == "copy" and not strict_dedup:
+        if s.expect in ("copy", "recrawl") and not strict_dedup:
             allowed.add("published")
         if s.expect == "hostile":
             allowed = {a.split(":")[0] for a in s.allowed} - {"skipped"}
         if not mine:
-            needs_trace = s.expect in ("article", "copy", "recrawl", "dead_letter") or (
+            needs_trace = s.expect in ("article", "copy", "dead_letter") or (
                 s.expect == "hostile" and not any(a.startswith("skipped") for a in s.allowed)
             )
             if needs_trace:
@@ -482,6 +484,8 @@ def account(stream: list[Sent], found: list[Trace], *, strict_dedup: bool = True
             tally.wrong.append(f"{s.rid}: {sorted(kinds)} not in {sorted(allowed)}")
         if s.expect == "copy" and "published" in kinds:
             tally.copies_published += 1
+        if s.expect == "recrawl" and "published" in kinds:
+            tally.recrawls_published += 1
         tally.outcomes[mine[0].where] += 1
         tally.repeats += len(mine) - 1
         if len({t.key for t in mine}) > 1:  # a redo must write the same record again
@@ -627,6 +631,7 @@ class Run:
             "key_conflicts": len(t.key_conflicts),
             "repeats": t.repeats,
             "copies_published": t.copies_published,
+            "recrawls_published": t.recrawls_published,
             "outcomes": dict(t.outcomes),
             "kills": self.kills,
             "broker_restarts": self.broker_restarts,

@@ -68,6 +68,7 @@ def test_sigkilled_workers_lose_nothing_and_redo_at_most_a_batch_per_kill(
     assert_nothing_lost(run)
     assert run.observed["final_exit_code"] == 0
     assert run.tally.copies_published == 0  # the shared index outlives the kills
+    assert run.tally.recrawls_published == 0
     assert run.tally.repeats <= run.kills * KILL_BATCH_SIZE
 
 
@@ -112,6 +113,7 @@ def test_a_redis_outage_holds_the_batch_and_loses_nothing_across_a_rebalance(
     assert seen["dead_letters_from_dedupe"] == 0  # held and retried, never dead-lettered
     assert_nothing_lost(run)
     assert run.tally.copies_published == 0
+    assert run.tally.recrawls_published == 0
 
 
 @pytest.mark.parametrize("leave", [signal.SIGTERM], ids=["sigterm"])
@@ -132,5 +134,6 @@ def test_workers_joining_and_leaving_under_load_lose_nothing(
     assert_nothing_lost(run)
     assert run.observed["exit_codes"] == [0, 0, 0]
     assert run.tally.copies_published == 0
+    assert run.tally.recrawls_published == 0
     # bounded reprocessing: at most one batch per partition moved
     assert run.tally.repeats <= run.observed["batch_size"] * topics.partitions

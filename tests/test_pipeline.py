@@ -140,7 +140,9 @@ def test_extraction_over_its_time_budget_is_cut_off() -> None:
 
 def test_dedup_store_outage_is_raised_for_retry() -> None:
     class Down:
-        def check(self, doc_id: str, text: str, tokens: object = None) -> DedupVerdict:
+        def check(
+            self, doc_id: str, text: str, tokens: object = None, sighting: object = None
+        ) -> DedupVerdict:
             raise TransientError("store unreachable")
 
         def close(self) -> None:
@@ -167,3 +169,60 @@ def test_extracted_text_over_the_cap_is_dead_lettered_as_too_large() -> None:
     assert process(value, [], None, ORIGIN, stages()).kind == "published"
     outcome = process(value, [], None, ORIGIN, stages(max_text_chars=1000))
     assert (outcome.kind, outcome.reason, outcome.stage) == ("dead_letter", "too_large", "extract")
+
+
+def test_recrawls_replays_and_updates() -> None:
+    st = stages()
+    first = process(envelope(20), [], None, ORIGIN, st)
+    replay = process(envelope(20), [], None, ORIGIN, st)  # the same record again
+    recrawl = process(envelope(20, record_id="r20b"), [], None, replace(ORIGIN, offset=90), st)
+    url = "https://news.example/20"
+    changed = process(envelope(21, url=url), [], None, replace(ORIGIN, offset=91), st)
+    assert (first.kind, replay.kind, changed.kind) == ("published", "published", "published")
+    assert (recrawl.kind, recrawl.reason, recrawl.value) == ("skipped", "unchanged", None)
+    a, b, c = (orjson.loads(o.value or b"") for o in (first, replay, changed))
+    assert a["schema_version"] == "2.0"
+    assert a["dedup"] == {**b["dedup"], "status": "new", "version": 1}
+    assert (a["id"], a["content_hash"]) == (b["id"], b["content_hash"])
+    assert c["id"] == a["id"] and first.key == changed.key
+    assert c["dedup"]["status"] == "updated" and c["dedup"]["version"] == 2
+    assert c["dedup"]["previous_content_hash"] == a["content_hash"]
+    Draft202012Validator(SCHEMA).validate(c)
+
+
+def test_offline_style_origin_a_repeated_line_id_is_a_replay() -> None:
+    st = stages()
+    offline = Origin(offset=0)
+    first = process(envelope(22), [], None, offline, st)
+    again = process(envelope(22), [], None, replace(offline, offset=1), st)  # same id: replay
+    other = process(envelope(22, record_id="x"), [], None, replace(offline, offset=2), st)
+    assert (first.kind, again.kind, other.reason) == ("published", "published", "unchanged")
+
+
+def test_an_article_that_cannot_be_published_leaves_nothing_in_dedupe() -> None:
+    """Issue: its text stayed indexed, so a clean copy was marked a duplicate of an id that
+    was never published."""
+    body = "\n\n".join(article_text(23))
+
+    def unserialisable(page: Page) -> Extracted:
+        return Extracted(text=body, modified_at=object())  # type: ignore[arg-type]
+
+    st = stages()
+    lost = process(envelope(23), [], None, ORIGIN, replace(st, extract=unserialisable))
+    assert (lost.kind, lost.stage) == ("dead_letter", "publish")
+    clean = process(
+        envelope(24, url="https://other.example/x"),
+        [],
+        None,
+        replace(ORIGIN, offset=42),
+        replace(st, extract=lambda page: Extracted(text=body)),
+    )
+    assert (clean.kind, clean.dedup_status) == ("published", "new")
+
+
+def test_a_text_that_cannot_be_hashed_is_dead_lettered_not_raised() -> None:
+    def surrogate(page: Page) -> Extracted:
+        return Extracted(text="A lone \ud800 surrogate in an otherwise fine article text.")
+
+    outcome = process(envelope(25), [], None, ORIGIN, replace(stages(), extract=surrogate))
+    assert (outcome.kind, outcome.stage) == ("dead_letter", "publish")

@@ -32,10 +32,8 @@ SCHEMA = json.loads((resources.files("worker") / "schemas" / "article.schema.jso
 
 
 def envelope(seed: int, **extra: object) -> bytes:
-    url = f"https://news.example/story/{seed}"
-    return orjson.dumps(
-        {"url": url, "html": article_html(seed), "status": 200, "record_id": f"r{seed}", **extra}
-    )
+    fields = {"url": f"https://news.example/story/{seed}", "html": article_html(seed)}
+    return orjson.dumps({**fields, "status": 200, "record_id": f"r{seed}", **extra})
 
 
 def warc_response(seed: int) -> bytes:
@@ -249,3 +247,38 @@ def test_ready_once_assigned_and_exits_cleanly_on_sigint(
     assert code == 0
     log = worker.log()
     assert log.index('"stopping"') < log.index('"worker_stopped"')
+
+
+def test_recrawls_are_published_once_per_version(
+    kafka_bootstrap: str, topics: Topics, tmp_path: Path
+) -> None:
+    """Issue: the same URL re-fetched unchanged was published again as new on every crawl."""
+    env = topics.env(kafka_bootstrap)
+    url = "https://news.example/story/recrawled"
+    crawls = [
+        envelope(400, url=url, record_id="c1"),
+        envelope(400, url=url, record_id="c2"),  # unchanged
+        envelope(401, url=url, record_id="c3"),  # changed
+        envelope(401, url=url, record_id="c4"),  # unchanged again
+    ]
+    worker = start_worker(env, tmp_path / "w.log")
+    try:
+        produce(kafka_bootstrap, topics.input, [(b"same", value, []) for value in crawls])
+        out = read_all(kafka_bootstrap, topics.output, 2, timeout=90, settle=3)
+        wait_for(
+            lambda: worker.metrics().get('ingest_records_skipped_total{reason="unchanged"}') == 2,
+            30,
+            "two unchanged recrawls counted",
+        )
+        assert worker.metrics()["ingest_articles_updated_total"] == 1
+    finally:
+        worker.stop()
+    records = [orjson.loads(r.value) for r in out]
+    assert [r["provenance"]["record_id"] for r in records] == ["c1", "c3"]
+    first, second = (r["dedup"] for r in records)
+    assert (first["status"], first["version"]) == ("new", 1)
+    assert (second["status"], second["version"]) == ("updated", 2)
+    assert second["previous_content_hash"] == records[0]["content_hash"]
+    assert out[0].key == out[1].key
+    for record in records:
+        Draft202012Validator(SCHEMA).validate(record)

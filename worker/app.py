@@ -360,7 +360,20 @@ class Worker:
             with contextlib.suppress(MessageSizeTooLargeError):  # the first version stands
                 future.get(timeout=ACK_TIMEOUT_S)
         self.metrics.stage_seconds.labels("publish").observe(time.perf_counter() - t0)
+        self._settle_dedupe(held.outcomes)
         self._commit(held.records)
+
+    def _settle_dedupe(self, outcomes: list[Outcome]) -> None:
+        """Every output is acknowledged: dedupe keeps what was published (or recorded with
+        nothing to send) and forgets what ended as a dead letter instead. On failure the
+        reservations stand as stored (a release missed: logged and counted)."""
+        held = [(o.kind, o.reservation) for o in outcomes if o.reservation is not None]
+        try:
+            self.stages.deduper.release([r for kind, r in held if kind == "dead_letter"])
+            self.stages.deduper.confirm([r for kind, r in held if kind != "dead_letter"])
+        except Exception as exc:  # noqa: BLE001 - never fatal: the reservations stand as stored
+            self.metrics.errors.labels("dedup").inc()
+            log.warning("dedup_not_settled", error=type(exc).__name__)
 
     def _send(self, outcome: Outcome) -> Any:
         assert self.producer is not None
@@ -384,6 +397,7 @@ class Worker:
         key = record.key if isinstance(record.key, bytes) else None
         dead = failed_outcome(failed, None, record.headers or [], key, origin, self.settings)
         dead.headers.append(("value_omitted", reason.encode()))
+        dead.reservation = outcome.reservation  # released once the batch is acknowledged
         return dead
 
     def _commit(self, records: list[ConsumerRecord]) -> None:
@@ -414,6 +428,8 @@ class Worker:
                 m.stage_seconds.labels(stage).observe(seconds)
             if outcome.kind == "published":
                 m.published.inc()
+                if outcome.dedup_status == "updated":
+                    m.updated.inc()
             elif outcome.kind == "duplicate":
                 m.duplicates.labels(outcome.dedup_status or "duplicate").inc()
             elif outcome.kind == "skipped":

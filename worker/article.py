@@ -100,6 +100,8 @@ def build_article(
             "similarity": None
             if verdict is None or verdict.similarity is None
             else round(float(verdict.similarity), 4),
+            "version": verdict.version if verdict else 1,
+            "previous_content_hash": verdict.previous_content_hash if verdict else None,
         },
         "provenance": {
             "input_format": page.input_format,

@@ -57,6 +57,12 @@ class Metrics:
             "ingest_input_bytes", "Bytes of input record values.", registry=r
         )
         self.published = Counter("ingest_articles_published", "Articles published.", registry=r)
+        self.updated = Counter(
+            "ingest_articles_updated",
+            "Articles published as a new version of a page (a changed recrawl); also counted "
+            "as published. An unchanged recrawl is a skip, reason unchanged.",
+            registry=r,
+        )
         self.duplicates = Counter(
             "ingest_duplicates", "Duplicates recorded, by status.", ["status"], registry=r
         )

@@ -42,6 +42,8 @@ def extract_files(inputs: Sequence[str], output: str, settings: Settings) -> int
     try:
         for index, msg in enumerate(read_messages(inputs, stdin=sys.stdin.buffer)):
             outcome = process(msg.value, msg.headers, msg.key, Origin(offset=index), stages)
+            if outcome.reservation is not None:  # written below: nothing to wait for
+                stages.deduper.confirm([outcome.reservation])
             for revision in outcome.revisions:
                 record = orjson.loads(revision.value or b"{}")
                 line = unwritten.get(record.get("provenance", {}).get("offset", -1))

@@ -22,9 +22,20 @@ from worker.deadletter import safe_headers, unreadable
 from worker.decode import decode
 from worker.dedup import Deduper
 from worker.dedup.minhash import default_sketcher
+from worker.dedup.pages import text_hash
 from worker.extract import Extractor
 from worker.extract.bounds import bound_metadata
-from worker.records import BadRecord, Extracted, Origin, Page, SkipRecord, TransientError
+from worker.records import (
+    BadRecord,
+    Extracted,
+    Origin,
+    Page,
+    Reservation,
+    Sighting,
+    SkipRecord,
+    TransientError,
+    origin_key,
+)
 from worker.templates import (
     Cleaned,
     PageIn,
@@ -57,6 +68,10 @@ class Outcome:
     # improved versions of earlier pages of the site (cold start "republish"), sent after this
     revisions: list[Outcome] = field(default_factory=list)
     truncated: tuple[str, ...] = ()  # metadata fields of the article cut to their bounds
+    # what dedupe stored for this record, held until the output's fate is known: pass it to
+    # ``Deduper.confirm`` once the broker acknowledged the output (or when there is nothing
+    # to send), to ``Deduper.release`` when the output will not be published
+    reservation: Reservation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,17 +231,30 @@ def finish(
     canonical = result.canonical_url or canonical_url_of(page, extracted)
     doc_id = article_id(canonical)
     cleaned: Cleaned | None = None
+    verdict = None
     t0 = time.perf_counter()
     stage = "templates"
     try:
+        raw_hash = text_hash(extracted.text)  # before the templates: recrawls compare this
         if stages.templates is not None:
             cleaned = stages.templates.apply(extracted, result.template or late_input(result))
             timings["templates"] = timings.get("templates", 0.0) + time.perf_counter() - t0
             t0 = time.perf_counter()
         stage = "dedupe"
         tokens = None if result.tokens is None else result.tokens.of(cleaned)
-        verdict = stages.deduper.check(doc_id, extracted.text, tokens)
+        seen = Sighting(origin_key(origin, page.record_id), raw_hash, text_hash(extracted.text))
+        verdict = stages.deduper.check(doc_id, extracted.text, tokens, seen)
         timings["dedupe"] = timings.get("dedupe", 0.0) + time.perf_counter() - t0
+        if verdict.status == "unchanged":  # a recrawl of the latest version: not again
+            revisions = revision_outcomes(cleaned)
+            return Outcome(
+                "skipped",
+                reason="unchanged",
+                dedup_status="unchanged",
+                record_id=page.record_id,
+                timings=timings,
+                revisions=revisions,
+            )
         stage = "publish"
         record = build_article(
             page,
@@ -241,6 +269,8 @@ def finish(
     except TransientError:
         raise
     except Exception as exc:  # noqa: BLE001 - a bug on one record must not stop the stream
+        if verdict is not None and verdict.reservation is not None:
+            stages.deduper.release([verdict.reservation])  # never published: forget it
         reason, detail = failure_reason(exc, stage)
         failed = Failed("dead_letter", stage, reason, detail, page.record_id, timings)
         outcome = failed_outcome(failed, value, headers, key, origin, settings)
@@ -253,8 +283,9 @@ def finish(
         "record_id": page.record_id,
         "revisions": revision_outcomes(cleaned),
         "truncated": result.truncated,
+        "reservation": verdict.reservation,
     }
-    kind: OutcomeKind = "published" if verdict.status == "new" else "duplicate"
+    kind: OutcomeKind = "published" if verdict.status in ("new", "updated") else "duplicate"
     topic = settings.output_topic
     if kind == "duplicate":
         topic = {"topic": settings.duplicates_topic, "annotate": topic, "drop": None}[

@@ -87,7 +87,29 @@ class Extracted:
     boilerplate_ratio: float | None = None  # share of the page's text dropped as boilerplate
 
 
-DedupStatus = Literal["new", "exact_duplicate", "near_duplicate"]
+# "updated": a changed recrawl of a page; "unchanged": a recrawl with the same text (a skip)
+DedupStatus = Literal["new", "updated", "exact_duplicate", "near_duplicate", "unchanged"]
+
+
+@dataclass(slots=True, frozen=True)
+class Sighting:
+    """One record of a page, for recrawl semantics: a record seen again at the same
+    ``origin`` is a replay (same output again); a new origin is a recrawl, unchanged when
+    ``raw_hash`` equals the page's last one."""
+
+    origin: str  # where the record was read (``origin_key``); a replay has the same
+    raw_hash: str  # content hash of the text as extracted, before the site templates
+    content_hash: str  # the published text's hash (what the next version names as previous)
+
+
+@dataclass(slots=True, frozen=True)
+class Reservation:
+    """A dedupe decision held for one record until its output is acknowledged: the deduper's
+    ``confirm`` keeps it, ``release`` undoes it (the output was not published)."""
+
+    doc_id: str
+    origin: str
+    token: int = -1  # the in-process index's row; unused by Redis
 
 
 @dataclass(slots=True, frozen=True)
@@ -96,6 +118,9 @@ class DedupVerdict:
     cluster_id: str
     duplicate_of: str | None = None
     similarity: float | None = None
+    version: int = 1  # the page's version: 1, then one more per changed recrawl
+    previous_content_hash: str | None = None  # the previous version's ``content_hash``
+    reservation: Reservation | None = field(default=None, compare=False)
 
 
 @dataclass(slots=True, frozen=True)
@@ -106,3 +131,13 @@ class Origin:
     partition: int | None = None
     offset: int | None = None
     timestamp_ms: int | None = None
+
+
+def origin_key(origin: Origin, record_id: str | None) -> str:
+    """Where a record was read, as recrawl semantics compare it: Kafka coordinates; offline
+    (no topic) the input's own id, so a repeated line id is a replay, else its position."""
+    if origin.topic is not None:
+        return f"k:{origin.topic}/{origin.partition}/{origin.offset}"
+    if record_id:
+        return f"id:{record_id}"
+    return f"line:{origin.offset}"

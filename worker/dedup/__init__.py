@@ -2,8 +2,15 @@
 
 A deduper checks and records in one step (``check``), so that two workers
 sharing an index cannot both decide "new" for the same story. The first copy
-seen is canonical; a record seen again under its own id (a replay after a
-crash) is "new" again with the same cluster, never a duplicate of itself.
+seen is canonical. Per page id it keeps the latest versions (``pages``): a record
+read again at the same origin (a replay after a crash) gets the same verdict again,
+never a duplicate of itself; a recrawl with the same extracted text is
+``unchanged``, a changed one a new version (``updated``).
+
+What ``check`` stores is reserved until the caller knows the output's fate: it
+calls ``confirm`` with the verdicts' ``reservation`` once the broker acknowledged
+them, ``release`` when the output will not be published (the version is then
+forgotten, so no copy is ever marked a duplicate of an id never published).
 
 Pipeline: normalise -> exact hash -> MinHash LSH candidates -> containment
 verification (``verify.decide``, shared by both index backends).
@@ -13,14 +20,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from worker.records import DedupVerdict
+from worker.records import DedupVerdict, Reservation, Sighting
 
 if TYPE_CHECKING:
     import numpy as np
 
 
 class Deduper(Protocol):
-    def check(self, doc_id: str, text: str, tokens: np.ndarray | None = None) -> DedupVerdict: ...
+    def check(
+        self,
+        doc_id: str,
+        text: str,
+        tokens: np.ndarray | None = None,
+        sighting: Sighting | None = None,
+    ) -> DedupVerdict: ...
+
+    def confirm(self, reservations: list[Reservation]) -> None: ...
+
+    def release(self, reservations: list[Reservation]) -> None: ...
 
     def close(self) -> None: ...
 

@@ -1,7 +1,8 @@
 """The embedded index: canonical texts in process, bounded, snapshotted to disk.
 
-Only canonical texts are indexed (a copy is found through its canonical), each
-under a sequence number. Records live in fixed-size numpy chunks and keys in a
+Each version of a page (``pages``) is a row under a sequence number, found by its page
+id; only canonical versions are indexed by text (a copy is found through its
+canonical). Records live in fixed-size numpy chunks and keys in a
 log-structured ``KeyIndex``; a record is visible while it is among the last
 ``max_docs`` canonicals and younger than ``window_s``, and whole chunks and
 segments are freed once they fall out of both bounds.
@@ -16,19 +17,40 @@ from collections.abc import Callable
 
 import numpy as np
 
-from worker.dedup import minhash, snapshot
+from worker.dedup import minhash, pages, snapshot
 from worker.dedup.keyindex import KeyIndex, Segment
 from worker.dedup.minhash import Sketch, Sketcher, doc_key, pack_sample, unpack_sample
 from worker.dedup.verify import MAX_PER_KEY, Candidate, Thresholds, cluster_of, decide
-from worker.records import DedupVerdict
+from worker.records import DedupVerdict, Reservation, Sighting
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
+MAX_PENDING = 100_000  # unconfirmed rows remembered for ``release``; older ones are kept
+_HASHES = ("raw", "chash", "prev", "cluster")  # 16-byte columns: see _Chunk
 
 
 class _Chunk:
-    """``rows`` consecutive records, column by column (-inf ``ts``: no record)."""
+    """``rows`` consecutive records, column by column (-inf ``ts``: no record).
 
-    __slots__ = ("doc_ids", "exact", "samples", "shingles", "ts")
+    A row is one version of a page: its text's sketch (canonical versions only), the hash
+    of its text as extracted (``raw``), its published ``content_hash`` (``chash``), the
+    previous version's (``prev``), and the verdict it was published with."""
+
+    __slots__ = (
+        "chash",
+        "cluster",
+        "doc_ids",
+        "dup_of",
+        "exact",
+        "origins",
+        "prev",
+        "raw",
+        "samples",
+        "shingles",
+        "similarity",
+        "status",
+        "ts",
+        "version",
+    )
 
     def __init__(self, rows: int) -> None:
         self.shingles = np.zeros(rows, dtype=np.int32)  # distinct shingle count
@@ -36,13 +58,50 @@ class _Chunk:
         self.ts = np.full(rows, -np.inf)
         self.doc_ids: list[str | None] = [None] * rows
         self.samples: list[bytes | None] = [None] * rows
+        for name in _HASHES:
+            setattr(self, name, np.zeros((rows, 16), dtype=np.uint8))
+        self.status = np.zeros(rows, dtype=np.uint8)  # index in pages.STATUSES
+        self.version = np.zeros(rows, dtype=np.int32)
+        self.similarity = np.full(rows, np.nan, dtype=np.float32)
+        self.origins: list[str | None] = [None] * rows
+        self.dup_of: list[str | None] = [None] * rows
 
-    def put(self, row: int, doc_id: str, sketch: Sketch, ts: float) -> None:
+    def put(
+        self, row: int, doc_id: str, sketch: Sketch, ts: float, seen: Sighting, v: DedupVerdict
+    ) -> None:
         self.shingles[row] = sketch.size
         self.exact[row] = np.frombuffer(sketch.exact, dtype=np.uint8)
         self.ts[row] = ts
         self.doc_ids[row] = doc_id
-        self.samples[row] = pack_sample(sketch.sample)
+        canonical = v.status in ("new", "updated")
+        self.samples[row] = pack_sample(sketch.sample) if canonical else None
+        self.raw[row] = _hex16(seen.raw_hash)
+        self.chash[row] = _hex16(seen.content_hash)
+        self.prev[row] = _hex16(v.previous_content_hash or "")
+        self.cluster[row] = _hex16(v.cluster_id)
+        self.status[row] = pages.STATUSES.index(v.status)
+        self.version[row] = v.version
+        self.similarity[row] = np.nan if v.similarity is None else v.similarity
+        self.origins[row] = seen.origin
+        self.dup_of[row] = v.duplicate_of
+
+    def verdict(self, row: int, reservation: Reservation) -> DedupVerdict:
+        """The verdict this row was published with (a replay's)."""
+        sim = float(self.similarity[row])
+        version = int(self.version[row])
+        return DedupVerdict(
+            pages.STATUSES[int(self.status[row])],
+            self.cluster[row].tobytes().hex(),
+            self.dup_of[row],
+            None if np.isnan(sim) else round(sim, 4),
+            version,
+            self.prev[row].tobytes().hex() if version > 1 else None,
+            reservation,
+        )
+
+    def clear(self, row: int) -> None:
+        self.ts[row] = -np.inf
+        self.doc_ids[row] = self.origins[row] = self.dup_of[row] = self.samples[row] = None
 
     def get(self, row: int) -> Candidate:
         sketch = Sketch(
@@ -51,6 +110,25 @@ class _Chunk:
             sample=unpack_sample(self.samples[row] or b""),
         )
         return Candidate(self.doc_ids[row] or "", sketch)
+
+
+def _legacy_columns(rows: int) -> dict[str, np.ndarray]:
+    """A version-1 snapshot's rows as first versions published ``new`` from an unknown
+    origin, extracted-text hash unknown (so the next crawl of each is one update)."""
+    empty = [b""] * rows
+    return {
+        **{name: np.zeros((rows, 16), dtype=np.uint8) for name in _HASHES},
+        "status": np.zeros(rows, dtype=np.uint8),
+        "version": np.ones(rows, dtype=np.int32),
+        "similarity": np.full(rows, np.nan, dtype=np.float32),
+        **snapshot.pack_bytes("origin", empty),
+        **snapshot.pack_bytes("dup_of", empty),
+    }
+
+
+def _hex16(digest: str) -> np.ndarray:
+    """A 32-digit hex digest as 16 bytes (zeros when absent)."""
+    return np.frombuffer(bytes.fromhex(digest) if digest else bytes(16), dtype=np.uint8)
 
 
 class MemoryDeduper:
@@ -76,30 +154,67 @@ class MemoryDeduper:
         self._chunks: dict[int, _Chunk] = {}
         self._next = 0  # seq of the next canonical
         self._last_ts = -np.inf
+        self._pending: dict[int, None] = {}  # rows not yet confirmed, oldest first
         if snapshot_path and os.path.exists(snapshot_path):
             self.load(snapshot_path)
 
     # --- the Deduper protocol ---------------------------------------------------------------
 
-    def check(self, doc_id: str, text: str, tokens: np.ndarray | None = None) -> DedupVerdict:
-        """``tokens``: the text's ``Sketcher.token_hashes``, when computed elsewhere."""
+    def check(
+        self,
+        doc_id: str,
+        text: str,
+        tokens: np.ndarray | None = None,
+        sighting: Sighting | None = None,
+    ) -> DedupVerdict:
+        """``tokens``: the text's ``Sketcher.token_hashes``, when computed elsewhere;
+        ``sighting``: the record's origin and hashes (default: ``pages.default_sighting``).
+        A new version is stored at once (reserved): ``confirm`` or ``release`` it."""
+        seen = sighting or pages.default_sighting(doc_id, text)
         sketch = self._sketcher.sketch(text, tokens)
         now = self._clock()
         id_key = doc_key(doc_id)
         keys = np.append(sketch.keys, np.uint64(id_key))
-        candidates = []
+        candidates, own = [], []
         for seq in sorted(self._keys.lookup(keys, MAX_PER_KEY)):
-            cand = self._visible(seq, now)
-            if cand is None:
+            found = self._row(seq, now)
+            if found is None:
                 continue
-            if cand.doc_id == doc_id:  # a replay: the same article, never its own copy
-                return DedupVerdict("new", cluster_of(cand.sketch))
-            candidates.append(cand)
-        verdict = decide(sketch, candidates, self.thresholds)
-        if verdict is not None:
-            return verdict
-        self._insert(doc_id, sketch, keys, now)
-        return DedupVerdict("new", cluster_of(sketch))
+            chunk, row = found
+            if chunk.doc_ids[row] == doc_id:  # a version of this page, never its own copy
+                if chunk.origins[row] == seen.origin:  # a replay: the same verdict again
+                    return chunk.verdict(row, Reservation(doc_id, seen.origin, seq))
+                own.append((chunk, row))
+            elif chunk.status[row] < pages.CANONICAL:
+                candidates.append(chunk.get(row))
+        latest = None
+        if own:
+            chunk, row = max(own, key=lambda cr: int(cr[0].version[cr[1]]))
+            version, chash = int(chunk.version[row]), chunk.chash[row].tobytes().hex()
+            if chunk.raw[row].tobytes().hex() == seen.raw_hash:
+                return pages.unchanged(chunk.cluster[row].tobytes().hex(), version, chash)
+            latest = (version, chash)
+        decided = decide(sketch, candidates, self.thresholds)
+        verdict = pages.new_version(
+            decided, cluster_of(sketch), latest, doc_id, seen.origin, self._next
+        )
+        self._insert(doc_id, sketch, keys if decided is None else keys[-1:], now, seen, verdict)
+        return verdict
+
+    def confirm(self, reservations: list[Reservation]) -> None:
+        """Their outputs were published: keep them (in snapshots too)."""
+        for r in reservations:
+            self._pending.pop(r.token, None)
+
+    def release(self, reservations: list[Reservation]) -> None:
+        """Their outputs were not published: forget those versions, as if never seen."""
+        for r in reservations:
+            if self._pending.pop(r.token, "gone") == "gone":
+                continue  # confirmed already, or unknown
+            chunk = self._chunks.get(r.token // self.chunk_docs)
+            row = r.token % self.chunk_docs
+            if chunk is not None and chunk.origins[row] == r.origin:
+                chunk.clear(row)
 
     def close(self) -> None:
         if self.snapshot_path:
@@ -126,24 +241,37 @@ class MemoryDeduper:
             return max(floor, base)
         return max(floor, self._next)
 
-    def _visible(self, seq: int, now: float) -> Candidate | None:
+    def _row(self, seq: int, now: float) -> tuple[_Chunk, int] | None:
+        """The chunk and row of a visible record."""
         chunk = self._chunks.get(seq // self.chunk_docs)
         row = seq % self.chunk_docs
         if chunk is None or seq < self._next - self.max_docs:
             return None
         if chunk.ts[row] < now - self.window_s:
             return None
-        return chunk.get(row)
+        return chunk, row
 
-    def _insert(self, doc_id: str, sketch: Sketch, keys: np.ndarray, now: float) -> None:
+    def _insert(
+        self,
+        doc_id: str,
+        sketch: Sketch,
+        keys: np.ndarray,
+        now: float,
+        seen: Sighting,
+        verdict: DedupVerdict,
+    ) -> None:
+        """A new row; ``keys``: the text's keys and the page id's (a duplicate: the id's)."""
         seq = self._next
         self._next += 1
         self._last_ts = max(self._last_ts, now)
         chunk = self._chunks.get(seq // self.chunk_docs)
         if chunk is None:
             chunk = self._chunks[seq // self.chunk_docs] = _Chunk(self.chunk_docs)
-        chunk.put(seq % self.chunk_docs, doc_id, sketch, self._last_ts)
+        chunk.put(seq % self.chunk_docs, doc_id, sketch, self._last_ts, seen, verdict)
         self._keys.add(keys, seq, self._floor(now))
+        self._pending[seq] = None
+        while len(self._pending) > MAX_PENDING:
+            del self._pending[next(iter(self._pending))]
 
     # --- snapshots --------------------------------------------------------------------------
 
@@ -174,6 +302,15 @@ class MemoryDeduper:
             "ts": np.array([c.ts[r] for c, r in rows], dtype=np.float64),
             "size": np.array([c.shingles[r] for c, r in rows], dtype=np.int32),
             "exact": np.array([c.exact[r] for c, r in rows], dtype=np.uint8).reshape(-1, 16),
+            **{
+                name: np.array([getattr(c, name)[r] for c, r in rows], np.uint8).reshape(-1, 16)
+                for name in _HASHES
+            },
+            "status": np.array([c.status[r] for c, r in rows], dtype=np.uint8),
+            "version": np.array([c.version[r] for c, r in rows], dtype=np.int32),
+            "similarity": np.array([c.similarity[r] for c, r in rows], dtype=np.float32),
+            **snapshot.pack_bytes("origin", [(c.origins[r] or "").encode() for c, r in rows]),
+            **snapshot.pack_bytes("dup_of", [(c.dup_of[r] or "").encode() for c, r in rows]),
             **snapshot.pack_bytes("id", [i.encode() for i in ids]),
             **snapshot.pack_bytes("sample", samples),
             "key": np.empty(0, np.uint64) if segment is None else segment.keys,
@@ -182,13 +319,17 @@ class MemoryDeduper:
 
     def _import(self, z: dict[str, np.ndarray]) -> None:
         meta = json.loads(z["meta"].tobytes())
-        if meta.get("version") != SNAPSHOT_VERSION or meta.get("format") != minhash.FORMAT:
+        if meta.get("version") not in (1, SNAPSHOT_VERSION) or meta.get("format") != minhash.FORMAT:
             raise ValueError(f"incompatible dedup snapshot: {meta}")
         seqs, ts, size, exact = z["seq"], z["ts"], z["size"], z["exact"]
+        if meta["version"] == 1:  # before recrawl state: canonical first versions, hashes unknown
+            z = {**z, **_legacy_columns(seqs.size)}
         ids = snapshot.unpack_bytes(z, "id")
         samples = snapshot.unpack_bytes(z, "sample")
+        origins = snapshot.unpack_bytes(z, "origin")
+        dup_of = snapshot.unpack_bytes(z, "dup_of")
         keys, key_seqs = z["key"], z["key_seq"]
-        self._chunks = {}
+        self._chunks, self._pending = {}, {}
         self._next = int(meta["next"])
         for i, seq in enumerate(seqs.tolist()):
             chunk = self._chunks.get(seq // self.chunk_docs)
@@ -197,7 +338,13 @@ class MemoryDeduper:
             row = seq % self.chunk_docs
             chunk.shingles[row], chunk.exact[row], chunk.ts[row] = size[i], exact[i], ts[i]
             chunk.doc_ids[row] = ids[i].decode()
-            chunk.samples[row] = samples[i]
+            chunk.samples[row] = samples[i] or None
+            for name in _HASHES:
+                getattr(chunk, name)[row] = z[name][i]
+            chunk.status[row], chunk.version[row] = z["status"][i], z["version"][i]
+            chunk.similarity[row] = z["similarity"][i]
+            chunk.origins[row] = origins[i].decode()
+            chunk.dup_of[row] = dup_of[i].decode() or None
         self._last_ts = float(ts.max()) if ts.size else -np.inf
         first = int(seqs[0]) if seqs.size else self._next
         self._keys = KeyIndex(self._keys.buffer_docs, self._keys.max_segment_docs)

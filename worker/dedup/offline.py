@@ -25,6 +25,8 @@ def run_offline(inp: BinaryIO, out: BinaryIO, deduper: Deduper) -> int:
             continue
         doc = orjson.loads(line)
         verdict = deduper.check(str(doc["id"]), doc.get("text") or "")
+        if verdict.reservation is not None:  # written at once: nothing to wait for
+            deduper.confirm([verdict.reservation])
         out.write(orjson.dumps({"id": doc["id"], "duplicate_of": verdict.duplicate_of}) + b"\n")
         count += 1
     out.flush()

@@ -2,9 +2,14 @@
 
 Layout (``P`` = key prefix; every key has a TTL):
 
-* ``P r:<doc key>`` (8 raw bytes, the hash of the doc id): one canonical text's
-  record (doc id, exact hash, shingle count, shingle sample, ~0.8 KB), ``EX
-  ttl_s``; its existence is what replays find.
+* ``P r:<ref>`` (8 raw bytes, the hash of the doc id and the record's origin): one
+  canonical version's record (doc id, exact hash, shingle count, shingle sample,
+  ~0.8 KB), ``EX ttl_s``. Each version of a page is a record of its own, so a
+  released version goes without touching the page's earlier ones.
+* ``P p:<doc key>``: the page's latest versions (``MAX_VERSIONS``, JSON): origin hash,
+  extracted-text hash, content hash, version and verdict, and while reserved the
+  owner and the reservation's end; what replays and recrawls are decided on.
+* ``P w:<ref>``: the worker holding a canonical version reserved, ``EX hold_s``.
 * ``P b:<epoch>:<bucket>``: a hash from 8-byte index keys (exact hash, LSH bands)
   to the doc keys stored under them (the ``MAX_PER_KEY`` latest). Small hashes
   are listpacks (~20 bytes an entry instead of ~100 for a key per band); the
@@ -17,29 +22,39 @@ Memory: ~1.8 KB per canonical text measured (records + index entries), up to
 Keep ``maxmemory-policy`` at ``noeviction`` or ``volatile-*``: all keys have TTLs,
 and an out-of-memory reply is retried, never dead-lettered.
 
-One Lua script does check-and-insert: it reads the candidates and, when they
-are exactly the set the caller already judged (none, on the first call),
-inserts the text in the same atomic step. Otherwise it returns the candidates;
-the caller decides with ``verify.decide`` (the same code as the in-process
-index) and, for a new text, calls again with the set it judged. A concurrent
+One Lua script does check-and-insert: it decides replays and unchanged recrawls
+from the page's versions, reads the candidates and, when they and the page's
+latest version are exactly what the caller already judged (none, on the first
+call), stores the version (reserved) in the same atomic step. Otherwise it returns
+the candidates; the caller decides with ``verify.decide`` (the same code as the in-process
+index) and calls again with the set it judged and its verdict. A concurrent
 insert of a copy changes that set, so the second worker sees the first one's
-copy instead of publishing the story twice.
+copy instead of publishing the story twice. A copy whose canonical another worker
+holds reserved waits (a transient error: the batch is retried) until that worker
+confirms or releases it, or ``hold_s`` passes (a crash: the version then stands, and
+the replay of the uncommitted record takes it over).
 """
 
 from __future__ import annotations
 
+import hashlib
 import struct
+import uuid
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+import orjson
 import redis
 
+from worker.dedup import pages
 from worker.dedup.minhash import FORMAT, Sketch, Sketcher, doc_key, pack_sample, unpack_sample
 from worker.dedup.verify import MAX_PER_KEY, Candidate, Thresholds, cluster_of, decide
 from worker.logs import get_logger
-from worker.records import DedupVerdict, TransientError
+from worker.records import DedupVerdict, Reservation, Sighting, TransientError
 
 if TYPE_CHECKING:
     import numpy as np
+    from redis.commands.core import Script
 
 MAX_ATTEMPTS = 16
 EPOCHS_PER_TTL = 2  # index hashes live ttl_s + one epoch; a lookup reads 3 epochs
@@ -55,7 +70,7 @@ _REFUSALS = {
     "WRONGPASS": "Redis refused the user or password in INGEST_REDIS_URL (or the ACL user "
     "is disabled): correct the URL or the server's ACL",
     "NOPERM": "the Redis ACL user in INGEST_REDIS_URL lacks a permission: allow it "
-    "+evalsha +script|load +ping and, for the script, +get +set +hget +hset +expireat "
+    "+evalsha +script|load +ping and, for the scripts, +get +set +del +hget +hset +expireat "
     "+time on the keys ~<INGEST_REDIS_KEY_PREFIX>*",
     "DENIED": "Redis is in protected mode and refuses clients from other hosts: set a "
     "password (requirepass or an ACL user) and put it in INGEST_REDIS_URL, or, on a "
@@ -64,20 +79,43 @@ _REFUSALS = {
 _HEADER = struct.Struct("<BI16sH")  # format, shingle count, exact hash, doc id length
 log = get_logger(__name__)
 
-# ARGV: prefix, own doc key, record, ttl_s, epoch_s, cap, expected refs, then
-# (bucket, field) pairs. Returns {0, record} (a replay), {1} (inserted) or
-# {2, ref, record, ...} (the live candidates; nothing written).
+HOLD_S = 300  # a reservation blocks other workers' copies at most this long (crash)
+MAX_VERSIONS = 8  # versions kept per page: a replay of an older one is a recrawl
+
+# ARGV: 1 prefix, 2 ref (this version's record key), 3 record, 4 ttl_s, 5 epoch_s, 6 cap,
+# 7 page key, 8 origin, 9 raw hash, 10 content hash, 11 owner, 12 hold_s, 13 own cluster,
+# 14 decided (the caller's duplicate verdict as JSON, "" for none), 15 the page's latest
+# version it judged against, 16 expected refs, then (bucket, field) pairs.
+# Returns {0, entry} (a replay), {1, entry} (stored, reserved), {3, entry} (unchanged: the
+# latest entry), {4} (the page's latest version is reserved by another worker) or
+# {2, latest version, ref, record, held, ...} (the live candidates and whether another
+# worker holds each; nothing written).
 CHECK_AND_INSERT = """
 local prefix, own = ARGV[1], ARGV[2]
-local rec = redis.call('GET', prefix .. 'r:' .. own)
-if rec then return {0, rec} end
 local ttl, ep, cap = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local origin, owner, hold = ARGV[8], ARGV[11], tonumber(ARGV[12])
 local now = tonumber(redis.call('TIME')[1])
+local pkey = prefix .. 'p:' .. ARGV[7]
+local state = redis.call('GET', pkey)
+local entries = state and cjson.decode(state) or {}
+for _, e in ipairs(entries) do
+  if e.o == origin then
+    if e.w and e.w ~= owner then
+      e.w, e.x = owner, now + hold
+      redis.call('SET', pkey, cjson.encode(entries), 'KEEPTTL')
+      if e.r then redis.call('SET', prefix .. 'w:' .. own, owner, 'EX', hold) end
+    end
+    return {0, cjson.encode(e)}
+  end
+end
+local latest = entries[#entries]
+if latest and latest.w and latest.w ~= owner and latest.x > now then return {4} end
+if latest and latest.h == ARGV[9] then return {3, cjson.encode(latest)} end
 local cur = math.floor(now / ep)
 local bases = {}
 for e = math.floor((now - ttl) / ep), cur do bases[#bases + 1] = prefix .. 'b:' .. e .. ':' end
 local seen, live, out, n_live, current = {}, {}, {}, 0, {}
-for i = 8, #ARGV, 2 do
+for i = 17, #ARGV, 2 do
   local bucket, field, list = ARGV[i], ARGV[i + 1], nil
   for k = 1, #bases do
     local v = redis.call('HGET', bases[k] .. bucket, field)
@@ -92,33 +130,82 @@ for i = 8, #ARGV, 2 do
         seen[ref] = true
         local r = redis.call('GET', prefix .. 'r:' .. ref)
         if r then
+          local w = redis.call('GET', prefix .. 'w:' .. ref)
           live[ref] = true
           n_live = n_live + 1
           out[#out + 1] = ref
           out[#out + 1] = r
+          out[#out + 1] = (w and w ~= owner) and 1 or 0
         end
       end
     end
   end
 end
-local expected, judged = ARGV[7], 0
+local latest_v = latest and latest.v or 0
+local expected, judged = ARGV[16], 0
 for j = 1, #expected / 8 do
   if live[string.sub(expected, j * 8 - 7, j * 8)] then judged = judged + 1 end
 end
-if judged ~= n_live or n_live ~= #expected / 8 then
+if judged ~= n_live or n_live ~= #expected / 8 or latest_v ~= tonumber(ARGV[15]) then
+  table.insert(out, 1, latest_v)
   table.insert(out, 1, 2)
   return out
 end
-redis.call('SET', prefix .. 'r:' .. own, ARGV[3], 'EX', ttl)
-local expire_at = (cur + 1) * ep + ttl
-for i = 8, #ARGV, 2 do
-  local key = bases[#bases] .. ARGV[i]
-  local v = (current[i] or '') .. own
-  if #v > cap * 8 then v = string.sub(v, -cap * 8) end
-  redis.call('HSET', key, ARGV[i + 1], v)
-  redis.call('EXPIREAT', key, expire_at)
+local e = {o = origin, h = ARGV[9], c = ARGV[10], v = latest_v + 1, w = owner, x = now + hold}
+if latest then e.p = latest.c end
+if ARGV[14] ~= '' then
+  local d = cjson.decode(ARGV[14])
+  e.s, e.k, e.d, e.m = d.s, d.k, d.d, d.m
+else
+  e.s, e.k, e.r = latest and 'updated' or 'new', ARGV[13], 1
+  redis.call('SET', prefix .. 'r:' .. own, ARGV[3], 'EX', ttl)
+  redis.call('SET', prefix .. 'w:' .. own, owner, 'EX', hold)
+  local expire_at = (cur + 1) * ep + ttl
+  for i = 17, #ARGV, 2 do
+    local key = bases[#bases] .. ARGV[i]
+    local v = (current[i] or '') .. own
+    if #v > cap * 8 then v = string.sub(v, -cap * 8) end
+    redis.call('HSET', key, ARGV[i + 1], v)
+    redis.call('EXPIREAT', key, expire_at)
+  end
 end
-return {1}
+entries[#entries + 1] = e
+if #entries > MAX_VERSIONS then table.remove(entries, 1) end
+redis.call('SET', pkey, cjson.encode(entries), 'EX', ttl)
+return {1, cjson.encode(e)}
+""".replace("MAX_VERSIONS", str(MAX_VERSIONS))
+
+# ARGV: prefix, owner, then (page key, origin, ref) triples. Confirm: the entries stay,
+# no longer reserved. Release: the entries (and their records) go, as if never stored.
+SETTLE = """
+local prefix, owner, release = ARGV[1], ARGV[2], ARGV[3] == '1'
+for i = 4, #ARGV, 3 do
+  local pkey = prefix .. 'p:' .. ARGV[i]
+  local state = redis.call('GET', pkey)
+  if state then
+    local entries, kept, changed = cjson.decode(state), {}, false
+    for _, e in ipairs(entries) do
+      if e.o == ARGV[i + 1] and e.w == owner then
+        changed = true
+        redis.call('DEL', prefix .. 'w:' .. ARGV[i + 2])
+        if release then
+          if e.r then redis.call('DEL', prefix .. 'r:' .. ARGV[i + 2]) end
+        else
+          e.w, e.x = nil, nil
+          kept[#kept + 1] = e
+        end
+      else
+        kept[#kept + 1] = e
+      end
+    end
+    if changed and #kept == 0 then
+      redis.call('DEL', pkey)
+    elseif changed then
+      redis.call('SET', pkey, cjson.encode(kept), 'KEEPTTL')
+    end
+  end
+end
+return 1
 """
 
 
@@ -147,10 +234,12 @@ class RedisDeduper:
         ttl_s: int = 7 * 86400,
         bucket_bits: int = 16,
         thresholds: Thresholds | None = None,
+        hold_s: int = HOLD_S,
     ) -> None:
         """``bucket_bits``: 2**bits hashes per epoch; size it so that each holds about
         100 entries, i.e. 2**bits ~ canonical texts per epoch * 33 / 100 (16 bits:
-        ~200k canonicals per epoch), so that Redis keeps them as listpacks."""
+        ~200k canonicals per epoch), so that Redis keeps them as listpacks. ``hold_s``:
+        how long a reservation never settled (a crashed worker's) makes copies wait."""
         self.prefix = key_prefix
         self.ttl_s = int(ttl_s)
         self.epoch_s = max(1, self.ttl_s // EPOCHS_PER_TTL)
@@ -160,32 +249,86 @@ class RedisDeduper:
             url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
         )
         self._script = self._client.register_script(CHECK_AND_INSERT)
+        self._settle = self._client.register_script(SETTLE)
         self._sketcher = Sketcher()
+        self.hold_s = max(1, min(int(hold_s), self.ttl_s))  # never outlives what it holds
+        self.owner = uuid.uuid4().hex  # whose reservations are whose
         self._refused = ""  # the refusal last logged; cleared once the server answers
 
-    def check(self, doc_id: str, text: str, tokens: np.ndarray | None = None) -> DedupVerdict:
-        """``tokens``: the text's ``Sketcher.token_hashes``, when computed elsewhere."""
+    def check(
+        self,
+        doc_id: str,
+        text: str,
+        tokens: np.ndarray | None = None,
+        sighting: Sighting | None = None,
+    ) -> DedupVerdict:
+        """``tokens``: the text's ``Sketcher.token_hashes``, when computed elsewhere;
+        ``sighting``: the record's origin and hashes (default: ``pages.default_sighting``).
+        A new version is stored at once, reserved: ``confirm`` or ``release`` it. A copy
+        whose canonical another worker holds reserved waits (``TransientError``: retried)
+        rather than name a canonical that may never be published."""
+        seen = sighting or pages.default_sighting(doc_id, text)
         sketch = self._sketcher.sketch(text, tokens)
-        args, pairs = self.script_args(doc_id, sketch)
-        expected = b""  # first call: insert only if there is no candidate at all
+        args, pairs = self.script_args(doc_id, sketch, seen)
+        decided, latest, expected = b"", 0, b""  # first call: insert if nothing to judge
         for _ in range(MAX_ATTEMPTS):
-            reply = self.call([*args, expected, *pairs])
-            if reply[0] == 0:  # a replay: the same article, never its own copy
-                return DedupVerdict("new", cluster_of(decode_record(reply[1]).sketch))
-            if reply[0] == 1:
-                return DedupVerdict("new", cluster_of(sketch))
-            refs, blobs = reply[1::2], reply[2::2]
-            verdict = decide(sketch, [decode_record(b) for b in blobs], self.thresholds)
+            reply = self.call([*args, decided, latest, expected, *pairs])
+            code = reply[0]
+            if code in (0, 1):  # a replay, or stored
+                verdict = _verdict(orjson.loads(reply[1]))
+                return replace(verdict, reservation=Reservation(doc_id, seen.origin))
+            if code == 3:
+                entry = orjson.loads(reply[1])
+                return pages.unchanged(entry["k"], entry["v"], entry["c"])
+            if code == 4:
+                raise TransientError("dedup: another worker is publishing this page")
+            latest = reply[1]
+            refs, blobs, held = reply[2::3], reply[3::3], reply[4::3]
+            found = [decode_record(b) for b in blobs]
+            others = [c for c in found if c.doc_id != doc_id]  # never a copy of itself
+            verdict = decide(sketch, others, self.thresholds)
             if verdict is not None:
-                return verdict
-            expected = b"".join(refs)  # judged new against exactly these
+                if any(
+                    h and c.doc_id == verdict.duplicate_of for c, h in zip(found, held, strict=True)
+                ):
+                    raise TransientError("dedup: the canonical is not yet published")
+                decided = orjson.dumps(
+                    {
+                        "s": verdict.status,
+                        "k": verdict.cluster_id,
+                        "d": verdict.duplicate_of,
+                        "m": None if verdict.similarity is None else float(verdict.similarity),
+                    }
+                )
+            else:
+                decided = b""
+            expected = b"".join(refs)  # judged against exactly these
         raise TransientError("dedup index kept changing under concurrent inserts")
 
-    def script_args(self, doc_id: str, sketch: Sketch) -> tuple[list, list]:
-        """The script's arguments before and after ``expected``."""
-        own = doc_key(doc_id).to_bytes(8, "little")
-        args = [self.prefix, own, encode_record(doc_id, sketch)]
-        args += [self.ttl_s, self.epoch_s, MAX_PER_KEY]
+    def confirm(self, reservations: list[Reservation]) -> None:
+        """Their outputs were published: the versions stay, no longer reserved."""
+        self._settle_all(reservations, release=False)
+
+    def release(self, reservations: list[Reservation]) -> None:
+        """Their outputs were not published: the versions go, as if never checked."""
+        self._settle_all(reservations, release=True)
+
+    def _settle_all(self, reservations: list[Reservation], *, release: bool) -> None:
+        if not reservations:
+            return
+        args: list = [self.prefix, self.owner, b"1" if release else b"0"]
+        for r in reservations:
+            args += [_key(r.doc_id), _origin(r.origin), _ref(r.doc_id, r.origin)]
+        self.call(args, self._settle)
+
+    def script_args(
+        self, doc_id: str, sketch: Sketch, seen: Sighting | None = None
+    ) -> tuple[list, list]:
+        """The script's arguments before ``decided`` and after ``expected``."""
+        seen = seen or pages.default_sighting(doc_id, "")
+        args = [self.prefix, _ref(doc_id, seen.origin), encode_record(doc_id, sketch)]
+        args += [self.ttl_s, self.epoch_s, MAX_PER_KEY, _key(doc_id), _origin(seen.origin)]
+        args += [seen.raw_hash, seen.content_hash, self.owner, self.hold_s, cluster_of(sketch)]
         pairs = []
         for key in sketch.keys.tolist():
             pairs += [str(key >> self.bucket_shift), key.to_bytes(8, "little")]
@@ -200,11 +343,11 @@ class RedisDeduper:
     def close(self) -> None:
         self._client.close()
 
-    def call(self, args: list) -> list:
-        """One run of the script; an unavailable, full or refusing server is a transient
-        error (the batch waits), never the record's fault."""
+    def call(self, args: list, script: Script | None = None) -> list:
+        """One run of the script (``script``: another of ours); an unavailable, full or
+        refusing server is a transient error (the batch waits), never the record's fault."""
         try:
-            reply = self._script(args=args)
+            reply = (script or self._script)(args=args)
         except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError) as exc:
             refusal = refusal_of(exc)
             if refusal:
@@ -238,3 +381,31 @@ def refusal_of(exc: Exception) -> str:
     if "protected mode" in text.lower():
         return "DENIED"
     return ""
+
+
+def _key(doc_id: str) -> bytes:
+    """A page's key: the 8 bytes of its doc key."""
+    return doc_key(doc_id).to_bytes(8, "little")
+
+
+def _ref(doc_id: str, origin: str) -> bytes:
+    """The key of one version's record: each version of a page is a canonical of its own."""
+    return doc_key(f"{doc_id}\x00{origin}").to_bytes(8, "little")
+
+
+def _origin(origin: str) -> str:
+    """What a page's entry keeps of an origin: a hash, any text in, hex out (JSON-safe)."""
+    raw = origin.encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(raw, digest_size=12).hexdigest()
+
+
+def _verdict(entry: dict) -> DedupVerdict:
+    """A page entry's verdict (what the version was published with)."""
+    return DedupVerdict(
+        entry["s"],
+        entry["k"],
+        entry.get("d") or None,
+        entry.get("m"),
+        int(entry["v"]),
+        entry.get("p") or None,
+    )
