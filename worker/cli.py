@@ -278,7 +278,3 @@ def _timestamp_ms(value: str) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
-
-
-def with_bootstrap(settings: Settings, bootstrap: str) -> Settings:
-    return replace(settings, kafka_bootstrap_servers=bootstrap)

@@ -95,17 +95,6 @@ class TemplateStage:
         if self.config.snapshot_path:
             load_snapshot(self.templates, self.config.snapshot_path)
 
-    def clean(
-        self,
-        page: Page,
-        extracted: Extracted,
-        page_id: str,
-        lines: list[str] | None = None,
-        now: float | None = None,
-    ) -> Cleaned:
-        """Learn from this page and clean it (``lines``: its ``source_lines``)."""
-        return self.push(page_input(page, extracted, page_id, lines, self.config.site_by), now)
-
     def push(self, item: PageIn, now: float | None = None) -> Cleaned:
         """Learn from a page's candidate lines (``page_input``) and clean them."""
         emissions = self.stream.push(item, time.time() if now is None else now)
@@ -128,17 +117,6 @@ class TemplateStage:
         extracted.boilerplate_ratio = overall_ratio(extracted.boilerplate_ratio, cleaned, own_lines)
         extracted.text = cleaned.text
         return cleaned
-
-    def lookahead(
-        self, pages: list[tuple[Page, Extracted, str, list[str] | None]], now: float | None = None
-    ) -> None:
-        """Learn from a batch's pages before cleaning any of them: a site's pages in one batch
-        then help each other at no cost in latency (a page observed twice counts once)."""
-        at = time.time() if now is None else now
-        for page, extracted, page_id, lines in pages:
-            self.stream.observe(
-                page_input(page, extracted, page_id, lines, self.config.site_by), at
-            )
 
     def maybe_save(self, now: float | None = None) -> bool:
         """Every ``snapshot_every_s``: drop idle sites and snapshot if one is configured (call
