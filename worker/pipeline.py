@@ -97,6 +97,7 @@ def build_deduper(settings: Settings) -> Deduper:
         max_docs=settings.dedup_max_docs,
         snapshot_path=settings.dedup_snapshot or None,
         redis_bucket_bits=settings.redis_bucket_bits,
+        containment=settings.dedup_containment,
     )
 
 
