@@ -204,12 +204,17 @@ def test_feed_checks_its_inputs_before_the_broker(tmp_path: Path) -> None:
     assert shown == [f"ingest-worker feed: cannot read {missing} (no such file or directory)"]
 
 
+def partial_copy() -> bytes:
+    """A story, then a copy keeping three quarters of it (containment about 0.74)."""
+    paras = article(30, paragraphs=8)
+    docs = [{"id": "a", "text": text(paras)}, {"id": "b", "text": text(paras[:6] + article(31, 2))}]
+    return b"".join(orjson.dumps(d) + b"\n" for d in docs)
+
+
 def test_dedup_takes_the_containment_threshold_from_its_setting() -> None:
     """A copy sharing three quarters of a story is a near-duplicate at the default threshold
     and new above it; an out-of-range threshold stops the command naming the setting."""
-    paras = article(30, paragraphs=8)
-    docs = [{"id": "a", "text": text(paras)}, {"id": "b", "text": text(paras[:6] + article(31, 2))}]
-    stdin = b"".join(orjson.dumps(d) + b"\n" for d in docs)
+    stdin = partial_copy()
     found = {}
     for threshold in ("0.6", "0.9"):
         result = cli("dedup", stdin=stdin, env={"INGEST_DEDUP_CONTAINMENT": threshold})
@@ -219,6 +224,23 @@ def test_dedup_takes_the_containment_threshold_from_its_setting() -> None:
     refused = cli("dedup", stdin=stdin, env={"INGEST_DEDUP_CONTAINMENT": "1.5"}, timeout=60)
     assert refused.returncode != 0
     assert "INGEST_DEDUP_CONTAINMENT: must be <= 1.0" in refused.stderr.decode()
+
+
+def test_the_dedup_module_entry_point_is_the_dedup_command() -> None:
+    """``python -m worker.dedup.offline`` kept its own defaults and ignored the settings; it
+    now runs ``ingest-worker dedup``, its older flag names mapped onto the settings' flags."""
+    result = subprocess.run(
+        [sys.executable, "-m", "worker.dedup.offline", "--backend=memory", "--key-prefix", "t:"],
+        input=partial_copy(),
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "INGEST_DEDUP_CONTAINMENT": "0.9"},
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert lines(result.stdout) == [
+        {"id": "a", "duplicate_of": None},
+        {"id": "b", "duplicate_of": None},
+    ]
 
 
 def test_misspelt_setting_names_the_closest_one(tmp_path: Path) -> None:
