@@ -13,6 +13,7 @@ import pytest
 
 from tests.kafka_helpers import Topics, produce, read_all
 from tests.pages import article_html, article_text
+from tests.test_dedup import article, text
 from worker.broker import free_port
 
 
@@ -201,6 +202,45 @@ def test_feed_checks_its_inputs_before_the_broker(tmp_path: Path) -> None:
     assert result.returncode == 2
     shown = [line for line in result.stderr.decode().splitlines() if line.strip()]
     assert shown == [f"ingest-worker feed: cannot read {missing} (no such file or directory)"]
+
+
+def partial_copy() -> bytes:
+    """A story, then a copy keeping three quarters of it (containment about 0.74)."""
+    paras = article(30, paragraphs=8)
+    docs = [{"id": "a", "text": text(paras)}, {"id": "b", "text": text(paras[:6] + article(31, 2))}]
+    return b"".join(orjson.dumps(d) + b"\n" for d in docs)
+
+
+def test_dedup_takes_the_containment_threshold_from_its_setting() -> None:
+    """A copy sharing three quarters of a story is a near-duplicate at the default threshold
+    and new above it; an out-of-range threshold stops the command naming the setting."""
+    stdin = partial_copy()
+    found = {}
+    for threshold in ("0.6", "0.9"):
+        result = cli("dedup", stdin=stdin, env={"INGEST_DEDUP_CONTAINMENT": threshold})
+        assert result.returncode == 0, result.stderr.decode()
+        found[threshold] = lines(result.stdout)[1]["duplicate_of"]
+    assert found == {"0.6": "a", "0.9": None}
+    refused = cli("dedup", stdin=stdin, env={"INGEST_DEDUP_CONTAINMENT": "1.5"}, timeout=60)
+    assert refused.returncode != 0
+    assert "INGEST_DEDUP_CONTAINMENT: must be <= 1.0" in refused.stderr.decode()
+
+
+def test_the_dedup_module_entry_point_is_the_dedup_command() -> None:
+    """``python -m worker.dedup.offline`` kept its own defaults and ignored the settings; it
+    now runs ``ingest-worker dedup``, its older flag names mapped onto the settings' flags."""
+    result = subprocess.run(
+        [sys.executable, "-m", "worker.dedup.offline", "--backend=memory", "--key-prefix", "t:"],
+        input=partial_copy(),
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "INGEST_DEDUP_CONTAINMENT": "0.9"},
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert lines(result.stdout) == [
+        {"id": "a", "duplicate_of": None},
+        {"id": "b", "duplicate_of": None},
+    ]
 
 
 def test_misspelt_setting_names_the_closest_one(tmp_path: Path) -> None:

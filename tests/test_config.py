@@ -87,3 +87,19 @@ def test_readme_configuration_table_lists_every_setting() -> None:
     for name, default, help_text in config.describe():
         shown = "KAFKA_BOOTSTRAP_SERVERS" if name == "INGEST_KAFKA_BOOTSTRAP_SERVERS" else name
         assert f"| `{shown}` | `{default}` | {help_text} |" in table, name
+
+
+def test_advanced_settings_are_marked_and_still_read() -> None:
+    """Expert knobs are flagged in the table but keep their names: old .env files still work."""
+    marked = config.advanced()
+    assert "INGEST_LINGER_MS" in marked and "INGEST_BATCH_SIZE" not in marked
+    rows = {name: help_text for name, _, help_text in config.describe()}
+    assert all(rows[name].startswith("(advanced) ") for name in marked)
+    assert config.load(env={"INGEST_LINGER_MS": "5"}).linger_ms == 5
+
+
+def test_containment_threshold_is_a_bounded_setting() -> None:
+    assert config.load(env={"INGEST_DEDUP_CONTAINMENT": "0.8"}).dedup_containment == 0.8
+    for bad in ("0", "1.01"):
+        with pytest.raises(ConfigError, match="INGEST_DEDUP_CONTAINMENT"):
+            config.load(env={"INGEST_DEDUP_CONTAINMENT": bad})

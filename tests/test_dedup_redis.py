@@ -174,13 +174,8 @@ def test_two_workers_racing_on_one_story_publish_it_once(redis_url: str, prefix:
 
 def test_unreachable_redis_is_a_transient_error() -> None:
     d = RedisDeduper("redis://127.0.0.1:1/0")
-    assert d.ping() is False
     with pytest.raises(TransientError):
         d.check("a", "Some text that needs checking.")
-
-
-def test_ping(redis_url: str, prefix: str) -> None:
-    assert RedisDeduper(redis_url, key_prefix=prefix).ping() is True
 
 
 def test_memory_and_redis_agree_on_a_larger_stream(redis_url: str, prefix: str) -> None:

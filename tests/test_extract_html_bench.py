@@ -104,6 +104,28 @@ def test_loaders_read_the_published_layouts(tmp_path: Path) -> None:
     assert wcxb_page_.truth["with"] == ["two"]
 
 
+def test_page_type_accuracy_reads_wcxb_like_the_extraction_benchmark(tmp_path: Path) -> None:
+    """Its own loader skipped ``category`` pages, which the extraction benchmark counts as
+    collections; both now read the split with one loader, through the worker's engine."""
+    from bench.pagetype_accuracy import confusion_matrix
+
+    wcxb = tmp_path / "wcxb"
+    links = "".join(f'<li><a href="/c/{n}">Story number {n}</a></li>' for n in range(30))
+    _gz(wcxb / "dev" / "html" / "0001.html.gz", f"<html><body><ul>{links}</ul></body></html>")
+    gt = {
+        "url": "https://w.example/section/",
+        "_internal": {"page_type": {"primary": "category"}},
+        "ground_truth": {"main_content": "", "with": [], "without": []},
+    }
+    (wcxb / "dev" / "ground-truth").mkdir(parents=True)
+    (wcxb / "dev" / "ground-truth" / "0001.json").write_text(json.dumps(gt))
+    for engine in ("fast", "trafilatura"):
+        confusion = confusion_matrix(wcxb, "dev", engine)
+        assert sum(confusion.values()) == 1
+        [(label, predicted)] = confusion
+        assert label == "collection" and predicted, engine
+
+
 def _jsonl_gz(path: Path, docs: list[dict]) -> None:
     _gz(path, "".join(json.dumps(d) + "\n" for d in docs))
 

@@ -206,3 +206,20 @@ def test_worker_removes_a_sites_chrome_and_republishes_early_pages(
     ]
     assert not any(has_chrome(v["text"]) for v in last.values())
     assert snapshot.exists() and '"site_templates_saved"' in worker.log()
+
+
+def test_stages_take_plain_values_not_the_settings() -> None:
+    """Only the pipeline builds the stages from the settings (``template_config``,
+    ``build_deduper``): the stages' own packages never import the configuration."""
+    import ast
+
+    root = Path(__file__).parent.parent / "worker"
+    importers = []
+    for path in [*root.glob("templates/*.py"), *root.glob("dedup/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            if any(name == "worker.config" for name in names):
+                importers.append(path.name)
+    assert importers == []

@@ -14,8 +14,10 @@ from worker.records import Extracted, Page
 from worker.templates.coldstart import ColdStart
 from worker.templates.snapshot import load_snapshot, save_snapshot
 from worker.templates.stage import (
+    Cleaned,
     TemplateConfig,
     TemplateStage,
+    page_input,
     revised_article,
     source_lines,
 )
@@ -38,10 +40,15 @@ def text_page(rng: random.Random, n: int) -> tuple[tuple, list[str]]:
     return (page, extracted, f"t{n}", source_lines(page)), [title, *body]
 
 
+def clean(stage: TemplateStage, page: tuple, now: float) -> Cleaned:
+    """One page through the stage as the pipeline feeds it: its candidate lines, then ``push``."""
+    return stage.push(page_input(*page, by=stage.config.site_by), now=now)
+
+
 def test_html_pages_lose_the_sites_chrome_from_the_third_page() -> None:
     rng = random.Random(1)
     stage = TemplateStage(TemplateConfig(cold=ColdStart(policy="publish")))
-    texts = [stage.clean(*html_page(rng, n), now=n).text for n in range(4)]
+    texts = [clean(stage, html_page(rng, n), now=n).text for n in range(4)]
     assert all(HEADER[0] in t.split("\n") for t in texts[:2])
     assert not any(x in texts[3].split("\n") for x in HEADER + FOOTER)
 
@@ -53,8 +60,8 @@ def test_site_is_the_host_without_www_or_the_registered_domain() -> None:
     hosts = ["www.gazette.co.uk", "gazette.co.uk", "sport.gazette.co.uk"]
     for n, host in enumerate(hosts):
         page = html_page(rng, n, host)
-        by_host.clean(*page, now=n)
-        by_domain.clean(*page, now=n)
+        clean(by_host, page, now=n)
+        clean(by_domain, page, now=n)
     assert len(by_host.templates) == 2
     assert len(by_domain.templates) == 1
 
@@ -63,7 +70,7 @@ def test_text_pages_use_their_own_lines_once_the_template_is_known() -> None:
     rng = random.Random(3)
     stage = TemplateStage(TemplateConfig(cold=ColdStart(policy="publish")))
     pages = [text_page(rng, n) for n in range(4)]
-    cleaned = [stage.clean(*page, now=n) for n, (page, _) in enumerate(pages)]
+    cleaned = [clean(stage, page, now=n) for n, (page, _) in enumerate(pages)]
     assert cleaned[0].text == pages[0][0][1].text  # nothing known yet: the line cleaner's choice
     assert cleaned[3].text == "\n\n".join(pages[3][1])  # the lost paragraph is back
     assert cleaned[3].boilerplate_ratio is not None and 0 < cleaned[3].boilerplate_ratio < 1
@@ -72,11 +79,11 @@ def test_text_pages_use_their_own_lines_once_the_template_is_known() -> None:
 def test_revisions_come_back_with_what_was_published() -> None:
     rng = random.Random(4)
     stage = TemplateStage()  # republish by default
-    first = stage.clean(*html_page(rng, 0), now=0)
+    first = clean(stage, html_page(rng, 0), now=0)
     record = {"id": "id0", "text": first.text, "word_count": 0, "extraction": {"extractor": "x"}}
     first.keep(("articles", record))
-    second = stage.clean(*html_page(rng, 1), now=1)  # never kept: never revised
-    third = stage.clean(*html_page(rng, 2), now=2)
+    second = clean(stage, html_page(rng, 1), now=1)  # never kept: never revised
+    third = clean(stage, html_page(rng, 2), now=2)
     assert [r.page_id for r in third.revisions] == ["id0"]
     revision = third.revisions[0]
     assert revision.published == ("articles", record)
@@ -91,15 +98,6 @@ def test_revisions_come_back_with_what_was_published() -> None:
     assert second.revisions == []
 
 
-def test_lookahead_cleans_a_whole_batch_of_one_site() -> None:
-    rng = random.Random(5)
-    stage = TemplateStage(TemplateConfig(cold=ColdStart(policy="publish")))
-    batch = [html_page(rng, n) for n in range(3)]
-    stage.lookahead(batch, now=0)
-    texts = [stage.clean(*p, now=0).text for p in batch]
-    assert not any(HEADER[0] in t.split("\n") for t in texts)
-
-
 def test_the_worker_stage_refuses_to_hold_pages() -> None:
     with pytest.raises(ValueError, match="hold"):
         TemplateStage(TemplateConfig(cold=ColdStart(policy="hold")))
@@ -111,11 +109,11 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
     config = TemplateConfig(cold=ColdStart(policy="publish"), snapshot_path=str(path))
     stage = TemplateStage(config)
     for n in range(3):
-        stage.clean(*html_page(rng, n), now=n)
+        clean(stage, html_page(rng, n), now=n)
     stage.save(now=3)
     assert stage.stats()["sites"] == 1 and stage.stats()["state_bytes"] > 0
     restarted = TemplateStage(config)
-    text = restarted.clean(*html_page(rng, 3), now=3).text
+    text = clean(restarted, html_page(rng, 3), now=3).text
     assert not any(x in text.split("\n") for x in HEADER)
     assert [p.name for p in path.parent.iterdir()] == ["templates.npz"]  # no temporary left
 

@@ -48,11 +48,24 @@ PIPELINE_SETTINGS = [
     "duplicate_policy",
     "dedup_backend",
     "dedup_snapshot",
+    "dedup_containment",
     "redis_url",
     "log_level",
     "output_topic",
     "duplicates_topic",
     "dlq_topic",
+]
+
+DEDUP_SETTINGS = [
+    "dedup_backend",
+    "dedup_snapshot",
+    "dedup_window_s",
+    "dedup_max_docs",
+    "dedup_containment",
+    "redis_url",
+    "redis_key_prefix",
+    "redis_bucket_bits",
+    "log_level",
 ]
 
 
@@ -126,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
         '{"id","ts","source","title","text"} in, {"id","duplicate_of"} out.',
     )
     dedup.add_argument("inputs", nargs="*", help="JSON lines files; stdin when none.")
-    config.add_flags(dedup, ["dedup_backend", "dedup_snapshot", "redis_url", "log_level"])
+    config.add_flags(dedup, DEDUP_SETTINGS)
 
     replay = sub.add_parser(
         "replay-dlq", help="Re-publish dead-lettered records to the input topic (after a fix)."
@@ -278,7 +291,3 @@ def _timestamp_ms(value: str) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
-
-
-def with_bootstrap(settings: Settings, bootstrap: str) -> Settings:
-    return replace(settings, kafka_bootstrap_servers=bootstrap)

@@ -17,6 +17,8 @@ from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from worker.dedup.verify import CONTAINMENT
+
 PREFIX = "INGEST_"
 
 
@@ -31,8 +33,19 @@ def _opt(
     choices: tuple[str, ...] = (),
     secret: bool = False,
     minimum: float | None = None,
+    maximum: float | None = None,
+    advanced: bool = False,
 ) -> Any:
-    meta = {"help": help, "choices": choices, "secret": secret, "minimum": minimum}
+    """A setting: ``advanced`` marks an expert knob whose default suits almost everyone (the
+    README and ``--help`` say so; it works like any other setting)."""
+    meta = {
+        "help": help,
+        "choices": choices,
+        "secret": secret,
+        "minimum": minimum,
+        "maximum": maximum,
+        "advanced": advanced,
+    }
     return field(default=default, metadata=meta)
 
 
@@ -53,17 +66,27 @@ class Settings:
         1, "Replication factor for topics created at start-up.", minimum=1
     )
     batch_size: int = _opt(256, "Records polled and processed per batch.", minimum=1)
-    poll_timeout_ms: int = _opt(500, "How long one poll waits for records.", minimum=1)
-    session_timeout_ms: int = _opt(10_000, "Consumer group session timeout.", minimum=100)
-    heartbeat_interval_ms: int = _opt(3_000, "Consumer heartbeat interval.", minimum=10)
+    poll_timeout_ms: int = _opt(
+        500, "How long one poll waits for records.", minimum=1, advanced=True
+    )
+    session_timeout_ms: int = _opt(
+        10_000, "Consumer group session timeout.", minimum=100, advanced=True
+    )
+    heartbeat_interval_ms: int = _opt(
+        3_000, "Consumer heartbeat interval.", minimum=10, advanced=True
+    )
     max_poll_interval_ms: int = _opt(
-        300_000, "Longest gap between polls before eviction.", minimum=1000
+        300_000, "Longest gap between polls before eviction.", minimum=1000, advanced=True
     )
     auto_offset_reset: str = _opt(
         "earliest", "Where a new group starts.", choices=("earliest", "latest")
     )
-    linger_ms: int = _opt(20, "Producer linger: batch records for this long.", minimum=0)
-    producer_batch_bytes: int = _opt(1_048_576, "Producer batch size in bytes.", minimum=1024)
+    linger_ms: int = _opt(
+        20, "Producer linger: batch records for this long.", minimum=0, advanced=True
+    )
+    producer_batch_bytes: int = _opt(
+        1_048_576, "Producer batch size in bytes.", minimum=1024, advanced=True
+    )
     security_protocol: str = _opt(
         "PLAINTEXT",
         "Kafka security protocol.",
@@ -101,6 +124,7 @@ class Settings:
         10.0,
         "Time budget for extracting one page; past 1.5x (at least +1 s) its process is killed.",
         minimum=0.01,
+        advanced=True,
     )
     extractor: str = _opt(
         "fast",
@@ -123,9 +147,14 @@ class Settings:
         choices=("host", "domain"),
     )
     site_min_pages: int = _opt(
-        3, "Distinct pages of a site a line must be on to count as its template.", minimum=2
+        3,
+        "Distinct pages of a site a line must be on to count as its template.",
+        minimum=2,
+        advanced=True,
     )
-    site_window_pages: int = _opt(32, "Most recent pages kept as evidence per site.", minimum=2)
+    site_window_pages: int = _opt(
+        32, "Most recent pages kept as evidence per site.", minimum=2, advanced=True
+    )
     site_max_sites: int = _opt(
         10_000, "Sites tracked; the least recently seen are dropped beyond this.", minimum=1
     )
@@ -139,14 +168,20 @@ class Settings:
         choices=("publish", "republish"),
     )
     site_settle_pages: int = _opt(
-        4, "republish: pages arriving while their site has fewer are revisable.", minimum=1
+        4,
+        "republish: pages arriving while their site has fewer are revisable.",
+        minimum=1,
+        advanced=True,
     )
     site_min_change: float = _opt(
-        0.02, "republish: share of a page's words that must change to re-publish.", minimum=0
+        0.02,
+        "republish: share of a page's words that must change to re-publish.",
+        minimum=0,
+        advanced=True,
     )
     site_snapshot: str = _opt("", "File site templates are snapshotted to (empty: none).")
     site_snapshot_every_s: float = _opt(
-        60.0, "Least time between two site-template snapshots.", minimum=0
+        60.0, "Least time between two site-template snapshots.", minimum=0, advanced=True
     )
     # --- Dedup -------------------------------------------------------------------------
     duplicate_policy: str = _opt(
@@ -160,11 +195,20 @@ class Settings:
         7 * 86400.0, "How long a story stays in the index (seconds).", minimum=60
     )
     dedup_max_docs: int = _opt(1_000_000, "Most stories the in-process index holds.", minimum=100)
+    dedup_containment: float = _opt(
+        CONTAINMENT,
+        "Near-duplicate threshold: share of the shorter text's 5-word shingles found in an "
+        "earlier story for it to count as a copy. Lower catches more rewrites and more false "
+        "copies.",
+        minimum=0.1,
+        maximum=1.0,
+    )
     redis_key_prefix: str = _opt("ingest:dedup:", "Prefix of every Redis key of the index.")
     redis_bucket_bits: int = _opt(
         16,
         "Redis index buckets = 2^bits; size to about a third of the stories per window.",
         minimum=4,
+        advanced=True,
     )
     redis_url: str = _opt(
         "redis://127.0.0.1:6379/0", "Redis URL for the shared dedup index.", secret=True
@@ -247,6 +291,9 @@ def _validate(settings: Settings) -> None:
         minimum = f.metadata.get("minimum")
         if minimum is not None and value < minimum:
             raise ConfigError(f"{label}: must be >= {minimum}, got {value!r}")
+        maximum = f.metadata.get("maximum")
+        if maximum is not None and value > maximum:
+            raise ConfigError(f"{label}: must be <= {maximum}, got {value!r}")
     if settings.heartbeat_interval_ms >= settings.session_timeout_ms:
         raise ConfigError(
             f"{env_name('heartbeat_interval_ms')}: must be below {env_name('session_timeout_ms')}"
@@ -291,7 +338,7 @@ def add_flags(parser: argparse.ArgumentParser, names: list[str] | None = None) -
             dest=f"cfg_{f.name}",
             default=None,
             metavar="VALUE",
-            help=f"{f.metadata['help']} [{env_name(f.name)}; default {shown!r}]",
+            help=f"{help_text(f)} [{env_name(f.name)}; default {shown!r}]",
         )
 
 
@@ -341,7 +388,17 @@ def describe() -> list[tuple[str, str, str]]:
         (
             env_name(f.name),
             "***" if f.metadata.get("secret") else repr(f.default),
-            f.metadata["help"],
+            help_text(f),
         )
         for f in fields(Settings)
     ]
+
+
+def help_text(f: Any) -> str:
+    """A setting's help, marked when it is an expert knob."""
+    return ("(advanced) " if f.metadata.get("advanced") else "") + f.metadata["help"]
+
+
+def advanced() -> list[str]:
+    """The env names of the expert knobs."""
+    return [env_name(f.name) for f in fields(Settings) if f.metadata.get("advanced")]

@@ -38,13 +38,15 @@ from worker.records import (
 )
 from worker.templates import (
     Cleaned,
+    ColdStart,
+    Limits,
     PageIn,
+    TemplateConfig,
     TemplateStage,
     page_input,
     revised_article,
     template_input,
 )
-from worker.templates.stage import template_config
 from worker.textunits import count_words
 from worker.urls import article_id
 
@@ -97,6 +99,7 @@ def build_deduper(settings: Settings) -> Deduper:
         max_docs=settings.dedup_max_docs,
         snapshot_path=settings.dedup_snapshot or None,
         redis_bucket_bits=settings.redis_bucket_bits,
+        containment=settings.dedup_containment,
     )
 
 
@@ -105,6 +108,29 @@ def build_stages(settings: Settings) -> Stages:
 
     templates = TemplateStage(template_config(settings)) if settings.site_templates else None
     return Stages(settings, make_extractor(settings.extractor), build_deduper(settings), templates)
+
+
+def template_config(settings: Settings) -> TemplateConfig:
+    """The template stage's configuration from the worker's settings (``INGEST_SITE_*``):
+    the stage itself takes plain values."""
+    limits = Limits(
+        min_pages=settings.site_min_pages,
+        window_pages=settings.site_window_pages,
+        max_sites=settings.site_max_sites,
+        ttl_s=settings.site_ttl_s,
+    )
+    cold = ColdStart(
+        policy=settings.site_cold_start,  # type: ignore[arg-type]
+        settle_pages=settings.site_settle_pages,
+        min_change=settings.site_min_change,
+    )
+    return TemplateConfig(
+        site_by=settings.site_key,  # type: ignore[arg-type]
+        limits=limits,
+        cold=cold,
+        snapshot_path=settings.site_snapshot,
+        snapshot_every_s=settings.site_snapshot_every_s,
+    )
 
 
 @dataclass(slots=True)

@@ -58,8 +58,8 @@ def make_deduper(
 
     ``window_s``/``max_docs``/``snapshot_path`` bound and persist the in-process
     index; ``ttl_s``/``key_prefix``/``redis_bucket_bits`` apply to Redis (size the
-    buckets as ``RedisDeduper`` says). ``containment`` overrides the verification
-    threshold (for benchmarks).
+    buckets as ``RedisDeduper`` says). ``containment`` is the near-duplicate
+    threshold (``INGEST_DEDUP_CONTAINMENT``; None: ``verify.CONTAINMENT``).
     """
     from worker.dedup.verify import Thresholds
 

@@ -3,18 +3,18 @@
 Input lines ``{"id","ts","source","title","text"}`` in arrival order; output one
 ``{"id","duplicate_of"}`` line each (null when new), written as soon as decided.
 
-    python -m worker.dedup.offline [--backend memory|redis] < stream.jsonl
+    ingest-worker dedup [--dedup-backend memory|redis] [--dedup-containment 0.6] < stream.jsonl
+    python -m worker.dedup.offline [--backend memory|redis] < stream.jsonl  (the same)
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 from typing import BinaryIO
 
 import orjson
 
-from worker.dedup import Deduper, make_deduper
+from worker.dedup import Deduper
 
 
 def run_offline(inp: BinaryIO, out: BinaryIO, deduper: Deduper) -> int:
@@ -33,24 +33,26 @@ def run_offline(inp: BinaryIO, out: BinaryIO, deduper: Deduper) -> int:
     return count
 
 
+# This module's older flag names, and the settings they stand for.
+OLD_FLAGS = {
+    "--backend": "--dedup-backend",
+    "--key-prefix": "--redis-key-prefix",
+    "--snapshot": "--dedup-snapshot",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backend", choices=("memory", "redis"), default="memory")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
-    parser.add_argument("--key-prefix", default="ingest:dedup:")
-    parser.add_argument("--snapshot", help="memory backend: load from and save to this file")
-    args = parser.parse_args(argv)
-    deduper = make_deduper(
-        args.backend,
-        redis_url=args.redis_url,
-        key_prefix=args.key_prefix,
-        snapshot_path=args.snapshot,
-    )
-    try:
-        run_offline(sys.stdin.buffer, sys.stdout.buffer, deduper)
-    finally:
-        deduper.close()
-    return 0
+    """``ingest-worker dedup`` over stdin: its settings (``INGEST_*`` variables, flags) give
+    every default, so this entry point keeps none of its own; the older flags still work."""
+    from worker.cli import main as cli_main
+
+    args = sys.argv[1:] if argv is None else argv
+    return cli_main(["dedup", *map(new_flag, args)])
+
+
+def new_flag(arg: str) -> str:
+    name, eq, value = arg.partition("=")
+    return OLD_FLAGS.get(name, name) + eq + value
 
 
 if __name__ == "__main__":

@@ -334,12 +334,6 @@ class RedisDeduper:
             pairs += [str(key >> self.bucket_shift), key.to_bytes(8, "little")]
         return args, pairs
 
-    def ping(self) -> bool:
-        try:
-            return bool(self._client.ping())
-        except redis.RedisError:
-            return False
-
     def close(self) -> None:
         self._client.close()
 

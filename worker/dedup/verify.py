@@ -30,6 +30,10 @@ import numpy as np
 from worker.dedup.minhash import Sketch
 from worker.records import DedupVerdict
 
+# The near-duplicate threshold (see above): the one default, exposed as the setting
+# INGEST_DEDUP_CONTAINMENT.
+CONTAINMENT = 0.6
+
 # Candidates are the MAX_PER_KEY most recent canonicals under each index key:
 # template briefs share band keys by the thousand, and this bounds the work.
 MAX_PER_KEY = 16
@@ -37,7 +41,7 @@ MAX_PER_KEY = 16
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    containment: float = 0.6  # shared shingles / shingles of the smaller text
+    containment: float = CONTAINMENT  # shared shingles / shingles of the smaller text
     min_ratio: float = 0.3  # smaller text's shingles / larger text's shingles
     short: int = 50  # below this many shingles a text is "short"
     short_containment: float = 1.0  # what a short text needs: all of it (exact sets)

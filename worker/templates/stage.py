@@ -14,6 +14,9 @@ the page's lines, and until the page's template is known (too little of it repea
 site's other pages) the line cleaner's choice is kept as it was: the template only ever
 removes lines from it.
 
+The stage takes plain values (``TemplateConfig``); ``worker.pipeline`` builds them from the
+worker's settings.
+
 Cleaning the text before dedupe also keeps a site's own chrome from making its pages look
 alike to the near-duplicate detector.
 """
@@ -25,7 +28,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from worker.article import content_hash, now_iso, word_count
-from worker.config import Settings
 from worker.records import Extracted, Page
 from worker.templates.coldstart import ColdStart, Emission, PageIn, TemplateStream
 from worker.templates.lines import split_text
@@ -95,17 +97,6 @@ class TemplateStage:
         if self.config.snapshot_path:
             load_snapshot(self.templates, self.config.snapshot_path)
 
-    def clean(
-        self,
-        page: Page,
-        extracted: Extracted,
-        page_id: str,
-        lines: list[str] | None = None,
-        now: float | None = None,
-    ) -> Cleaned:
-        """Learn from this page and clean it (``lines``: its ``source_lines``)."""
-        return self.push(page_input(page, extracted, page_id, lines, self.config.site_by), now)
-
     def push(self, item: PageIn, now: float | None = None) -> Cleaned:
         """Learn from a page's candidate lines (``page_input``) and clean them."""
         emissions = self.stream.push(item, time.time() if now is None else now)
@@ -128,17 +119,6 @@ class TemplateStage:
         extracted.boilerplate_ratio = overall_ratio(extracted.boilerplate_ratio, cleaned, own_lines)
         extracted.text = cleaned.text
         return cleaned
-
-    def lookahead(
-        self, pages: list[tuple[Page, Extracted, str, list[str] | None]], now: float | None = None
-    ) -> None:
-        """Learn from a batch's pages before cleaning any of them: a site's pages in one batch
-        then help each other at no cost in latency (a page observed twice counts once)."""
-        at = time.time() if now is None else now
-        for page, extracted, page_id, lines in pages:
-            self.stream.observe(
-                page_input(page, extracted, page_id, lines, self.config.site_by), at
-            )
 
     def maybe_save(self, now: float | None = None) -> bool:
         """Every ``snapshot_every_s``: drop idle sites and snapshot if one is configured (call
@@ -164,28 +144,6 @@ class TemplateStage:
             "state_bytes": self.templates.total_bytes(),
             "revisable_bytes": self.stream.revisable_bytes(),
         }
-
-
-def template_config(settings: Settings) -> TemplateConfig:
-    """The stage's configuration from the worker's settings (``INGEST_SITE_*``)."""
-    limits = Limits(
-        min_pages=settings.site_min_pages,
-        window_pages=settings.site_window_pages,
-        max_sites=settings.site_max_sites,
-        ttl_s=settings.site_ttl_s,
-    )
-    cold = ColdStart(
-        policy=settings.site_cold_start,  # type: ignore[arg-type]
-        settle_pages=settings.site_settle_pages,
-        min_change=settings.site_min_change,
-    )
-    return TemplateConfig(
-        site_by=settings.site_key,  # type: ignore[arg-type]
-        limits=limits,
-        cold=cold,
-        snapshot_path=settings.site_snapshot,
-        snapshot_every_s=settings.site_snapshot_every_s,
-    )
 
 
 def overall_ratio(extracted: float | None, cleaned: Cleaned, own_lines: bool) -> float | None:
