@@ -102,3 +102,21 @@ def test_notice_addressed_to_the_browser_is_dropped() -> None:
     assert POST in text
     assert quoted in text  # a quotation in prose is the text
     assert "full visual experience" not in text
+
+
+def test_link_list_beside_a_short_marked_post_is_not_the_core() -> None:
+    """A blog's category list can hold more words than a short post; the page marks the
+    post body (entry-content), and a list of links is never chosen over it."""
+    topics = "".join(
+        f"<li><a href='/category/{i}'>Seasonal breads and pastries from the valley, part {i}</a>"
+        "</li>"
+        for i in range(40)
+    )
+    html = page(
+        f"<div class='module'><h2>Categories</h2><ul class='module-list'>{topics}</ul></div>"
+        f"<div class='entry'><h1>The bakery has moved</h1><div class='entry-content'><p>{POST}"
+        "</p></div></div>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "Seasonal breads" not in text

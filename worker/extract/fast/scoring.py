@@ -56,6 +56,7 @@ def select(doc: Doc) -> Selection | None:
     priors, sums, core = _without_chrome(doc, priors, teased)
     if core < 0:
         return Selection([False] * len(blocks), 0.0)
+    core = _marked_post(doc, sums, core)
     (lo, hi), confidence = _extent(doc, _chain(doc, core), sums)
     keep = [False] * len(blocks)
     for i in range(lo, hi):
@@ -105,6 +106,39 @@ def _without_chrome(
     masked = [0.0 if c else p for p, c in zip(teased, covered, strict=True)]
     sums = _Sums.of_priors(doc, masked)
     return masked, sums, _core(doc, masked)
+
+
+def _marked_post(doc: Doc, sums: _Sums, core: int) -> int:
+    """The post body its markup names, when the core found is a link list outside it.
+
+    A blog's category or blogroll list can hold more words than a short post beside
+    it. A core that is mostly link text (more than half its characters) is a list,
+    not prose: when the page marks exactly one post body (articleBody,
+    "entry-content") holding text, outside the core and not one of several
+    repeated posts, that body is the core instead.
+    """
+    elements = doc.elements
+    e = elements[core]
+    if 2 * sums.links(e.b_start, e.b_end) <= sums.chars(e.b_start, e.b_end):
+        return core
+    if _in_article_body(doc, core):
+        return core
+    marked = [
+        i
+        for i, m in enumerate(elements)
+        if m.content_hint >= STRONG_HINT
+        and not _in_article_body(doc, m.parent)
+        and sums.mass(m.b_start, m.b_end) > 0
+    ]
+    if len(marked) != 1:
+        return core
+    body = marked[0]
+    index = body
+    while index >= 0:
+        if index == core:  # the core wraps the post: the extent handles it
+            return core
+        index = elements[index].parent
+    return core if _repeated(doc, body) else body
 
 
 def _in_article_body(doc: Doc, index: int) -> bool:
