@@ -120,3 +120,27 @@ def test_link_list_beside_a_short_marked_post_is_not_the_core() -> None:
     text = extract_fast(html).text
     assert POST in text
     assert "Seasonal breads" not in text
+
+
+def test_unmarked_comments_after_their_heading_are_left_out() -> None:
+    """Many sites give readers' comments no class name; the section still opens with
+    its heading ("3 Comments"), and a post has one such section."""
+    comments = "".join(f"<div><b>Reader {i}</b><p>{COMMENT}</p></div>" for i in range(3))
+    html = page(
+        f"<div><div><h1>The bakery has moved</h1><p>{POST}</p><p>{POST}</p><p>{POST}</p></div>"
+        f"<h3>3 Comments</h3><div>{comments}</div></div>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "Congratulations" not in text
+
+
+def test_a_comment_heading_repeated_per_item_cuts_nothing() -> None:
+    """On a question-and-answer page every post ends with its own comment count."""
+    question = f"<div><h1>Which oven?</h1><p>{POST}</p><p>{POST}</p><p>{POST}</p></div>"
+    answers = "".join(
+        f"<div><p>Answer {i}. {TESTIMONIAL}</p><p>{i + 2} Comments</p></div>" for i in range(2)
+    )
+    text = extract_fast(page(f"<div>{question}<p>1 Comment</p>{answers}</div>")).text
+    assert POST in text
+    assert all(f"Answer {i}." in text for i in range(2))

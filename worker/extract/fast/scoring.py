@@ -16,7 +16,10 @@ from dataclasses import dataclass
 
 from worker.extract.fast.dom import CHROME_BY_NAME, STRONG_HINT, Doc
 from worker.extract.fast.priors import block_prior, mark_teasers
+from worker.extract.fast.selectors import COMMENTS_HEADING_RE
 
+# A comment section's heading is a short line.
+MAX_HEADING_CHARS = 80
 # Blocks below this prior are never emitted.
 KEEP_THRESHOLD = 0.3
 # A wrapper named like chrome is given back when it holds at least this much prose
@@ -58,6 +61,7 @@ def select(doc: Doc) -> Selection | None:
         return Selection([False] * len(blocks), 0.0)
     core = _marked_post(doc, sums, core)
     (lo, hi), confidence = _extent(doc, _chain(doc, core), sums)
+    hi = _before_comments(doc, doc.elements[core].b_end, hi)
     keep = [False] * len(blocks)
     for i in range(lo, hi):
         keep[i] = priors[i] >= KEEP_THRESHOLD
@@ -106,6 +110,22 @@ def _without_chrome(
     masked = [0.0 if c else p for p, c in zip(teased, covered, strict=True)]
     sums = _Sums.of_priors(doc, masked)
     return masked, sums, _core(doc, masked)
+
+
+def _before_comments(doc: Doc, start: int, hi: int) -> int:
+    """Where the extent ends: before the heading of the page's comment section ("104
+    Comments", "3 thoughts on …") when it follows the core. Readers' comments carry no
+    class name on many sites, yet a post has one comment section: a heading that
+    repeats (one per answer on a Q&A page, one per item of a listing) is the
+    furniture of each item, and cuts nothing."""
+    found = [
+        i
+        for i, b in enumerate(doc.blocks)
+        if len(b.text) <= MAX_HEADING_CHARS and COMMENTS_HEADING_RE.match(b.text.strip())
+    ]
+    if len(found) == 1 and start <= found[0] < hi:
+        return found[0]
+    return hi
 
 
 def _marked_post(doc: Doc, sums: _Sums, core: int) -> int:
