@@ -118,14 +118,15 @@ def _before_comments(doc: Doc, start: int, hi: int) -> int:
     class name on many sites, yet a post has one comment section: a heading that
     repeats (one per answer on a Q&A page, one per item of a listing) is the
     furniture of each item, and cuts nothing."""
-    found = [
-        i
-        for i, b in enumerate(doc.blocks)
-        if len(b.text) <= MAX_HEADING_CHARS and COMMENTS_HEADING_RE.match(b.text.strip())
-    ]
-    if len(found) == 1 and start <= found[0] < hi:
-        return found[0]
-    return hi
+    blocks = doc.blocks
+    first = next((i for i in range(start, hi) if _comments_heading(blocks[i].text)), -1)
+    if first < 0 or any(_comments_heading(b.text) for i, b in enumerate(blocks) if i != first):
+        return hi
+    return first
+
+
+def _comments_heading(text: str) -> bool:
+    return len(text) <= MAX_HEADING_CHARS and COMMENTS_HEADING_RE.match(text.strip()) is not None
 
 
 def _marked_post(doc: Doc, sums: _Sums, core: int) -> int:
