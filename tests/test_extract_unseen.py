@@ -102,3 +102,45 @@ def test_notice_addressed_to_the_browser_is_dropped() -> None:
     assert POST in text
     assert quoted in text  # a quotation in prose is the text
     assert "full visual experience" not in text
+
+
+def test_link_list_beside_a_short_marked_post_is_not_the_core() -> None:
+    """A blog's category list can hold more words than a short post; the page marks the
+    post body (entry-content), and a list of links is never chosen over it."""
+    topics = "".join(
+        f"<li><a href='/category/{i}'>Seasonal breads and pastries from the valley, part {i}</a>"
+        "</li>"
+        for i in range(40)
+    )
+    html = page(
+        f"<div class='module'><h2>Categories</h2><ul class='module-list'>{topics}</ul></div>"
+        f"<div class='entry'><h1>The bakery has moved</h1><div class='entry-content'><p>{POST}"
+        "</p></div></div>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "Seasonal breads" not in text
+
+
+def test_unmarked_comments_after_their_heading_are_left_out() -> None:
+    """Many sites give readers' comments no class name; the section still opens with
+    its heading ("3 Comments"), and a post has one such section."""
+    comments = "".join(f"<div><b>Reader {i}</b><p>{COMMENT}</p></div>" for i in range(3))
+    html = page(
+        f"<div><div><h1>The bakery has moved</h1><p>{POST}</p><p>{POST}</p><p>{POST}</p></div>"
+        f"<h3>3 Comments</h3><div>{comments}</div></div>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "Congratulations" not in text
+
+
+def test_a_comment_heading_repeated_per_item_cuts_nothing() -> None:
+    """On a question-and-answer page every post ends with its own comment count."""
+    question = f"<div><h1>Which oven?</h1><p>{POST}</p><p>{POST}</p><p>{POST}</p></div>"
+    answers = "".join(
+        f"<div><p>Answer {i}. {TESTIMONIAL}</p><p>{i + 2} Comments</p></div>" for i in range(2)
+    )
+    text = extract_fast(page(f"<div>{question}<p>1 Comment</p>{answers}</div>")).text
+    assert POST in text
+    assert all(f"Answer {i}." in text for i in range(2))

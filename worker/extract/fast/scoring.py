@@ -16,7 +16,10 @@ from dataclasses import dataclass
 
 from worker.extract.fast.dom import CHROME_BY_NAME, STRONG_HINT, Doc
 from worker.extract.fast.priors import block_prior, mark_teasers
+from worker.extract.fast.selectors import COMMENTS_HEADING_RE
 
+# A comment section's heading is a short line.
+MAX_HEADING_CHARS = 80
 # Blocks below this prior are never emitted.
 KEEP_THRESHOLD = 0.3
 # A wrapper named like chrome is given back when it holds at least this much prose
@@ -56,7 +59,9 @@ def select(doc: Doc) -> Selection | None:
     priors, sums, core = _without_chrome(doc, priors, teased)
     if core < 0:
         return Selection([False] * len(blocks), 0.0)
+    core = _marked_post(doc, sums, core)
     (lo, hi), confidence = _extent(doc, _chain(doc, core), sums)
+    hi = _before_comments(doc, doc.elements[core].b_end, hi)
     keep = [False] * len(blocks)
     for i in range(lo, hi):
         keep[i] = priors[i] >= KEEP_THRESHOLD
@@ -105,6 +110,56 @@ def _without_chrome(
     masked = [0.0 if c else p for p, c in zip(teased, covered, strict=True)]
     sums = _Sums.of_priors(doc, masked)
     return masked, sums, _core(doc, masked)
+
+
+def _before_comments(doc: Doc, start: int, hi: int) -> int:
+    """Where the extent ends: before the heading of the page's comment section ("104
+    Comments", "3 thoughts on …") when it follows the core. Readers' comments carry no
+    class name on many sites, yet a post has one comment section: a heading that
+    repeats (one per answer on a Q&A page, one per item of a listing) is the
+    furniture of each item, and cuts nothing."""
+    blocks = doc.blocks
+    first = next((i for i in range(start, hi) if _comments_heading(blocks[i].text)), -1)
+    if first < 0 or any(_comments_heading(b.text) for i, b in enumerate(blocks) if i != first):
+        return hi
+    return first
+
+
+def _comments_heading(text: str) -> bool:
+    return len(text) <= MAX_HEADING_CHARS and COMMENTS_HEADING_RE.match(text.strip()) is not None
+
+
+def _marked_post(doc: Doc, sums: _Sums, core: int) -> int:
+    """The post body its markup names, when the core found is a link list outside it.
+
+    A blog's category or blogroll list can hold more words than a short post beside
+    it. A core that is mostly link text (more than half its characters) is a list,
+    not prose: when the page marks exactly one post body (articleBody,
+    "entry-content") holding text, outside the core and not one of several
+    repeated posts, that body is the core instead.
+    """
+    elements = doc.elements
+    e = elements[core]
+    if 2 * sums.links(e.b_start, e.b_end) <= sums.chars(e.b_start, e.b_end):
+        return core
+    if _in_article_body(doc, core):
+        return core
+    marked = [
+        i
+        for i, m in enumerate(elements)
+        if m.content_hint >= STRONG_HINT
+        and not _in_article_body(doc, m.parent)
+        and sums.mass(m.b_start, m.b_end) > 0
+    ]
+    if len(marked) != 1:
+        return core
+    body = marked[0]
+    index = body
+    while index >= 0:
+        if index == core:  # the core wraps the post: the extent handles it
+            return core
+        index = elements[index].parent
+    return core if _repeated(doc, body) else body
 
 
 def _in_article_body(doc: Doc, index: int) -> bool:

@@ -460,3 +460,13 @@ CAPTION_CREDIT_RE = re.compile(
 
 # Sentence-final punctuation in many scripts: prose ends with it, menus do not.
 SENTENCE_END = frozenset(".!?。！？…:;\"'”’)»")
+
+
+# The heading that opens a reader-comment section: "104 Comments", "92 Responses to
+# "Depth Compositing"", "3 thoughts on "…"", "Comments (5)".
+COMMENTS_HEADING_RE = re.compile(
+    r"^(?:\d[\d,]*|one|no)\s+(?:comments?|responses?|replies|thoughts|reactions)"
+    r"(?:\s+(?:to|on)\s.*|[^\w]*)$"
+    r"|^(?:comments?|responses?|replies|reactions)\s*(?:\(\d+\))?[^\w]*$",
+    re.IGNORECASE,
+)
