@@ -394,8 +394,7 @@ class Worker:
             "dead_letter", "publish", reason, detail, outcome.record_id, outcome.timings
         )
         origin = Origin(record.topic, record.partition, record.offset, record.timestamp)
-        key = record.key if isinstance(record.key, bytes) else None
-        dead = failed_outcome(failed, None, record.headers or [], key, origin, self.settings)
+        dead = failed_outcome(failed, None, record.headers or [], record.key, origin, self.settings)
         dead.headers.append(("value_omitted", reason.encode()))
         dead.reservation = outcome.reservation  # released once the batch is acknowledged
         return dead

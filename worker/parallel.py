@@ -121,7 +121,7 @@ class CpuPool:
         # forkserver: the consumer process runs Kafka client threads, which fork would copy
         # in whatever state they are in.
         self._context = multiprocessing.get_context("forkserver")
-        self._fresh_deaths = 0  # processes in a row that died on their first record
+        self._fresh_deaths = 0  # new processes that died on their first record, no answer since
 
     def start(self) -> None:
         """Start the pool processes now, each with its extractor built, so the first batch
@@ -242,8 +242,7 @@ class CpuPool:
         if slot.conn.poll():
             try:
                 result = slot.conn.recv()
-                if slot.done == 0:
-                    self._fresh_deaths = 0
+                self._fresh_deaths = 0  # a process answered: the pool itself works
                 return result
             except (EOFError, OSError):
                 pass  # died mid-answer
