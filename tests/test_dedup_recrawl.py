@@ -252,3 +252,28 @@ def test_a_store_failing_to_settle_does_not_stop_the_worker() -> None:
     verdict = check(worker.stages.deduper, "page", text(article(1010)), "k:in/0/1")
     worker._settle_dedupe([Outcome("published", reservation=verdict.reservation)])
     assert worker.metrics.errors.labels("dedup")._value.get() == 1
+
+
+def test_reservations_not_settled_are_settled_with_the_next_batch() -> None:
+    """A store down while a batch settles: its reservations are kept and settled once the
+    store answers, so other workers' copies are not held back until they expire."""
+    calls: list[int] = []
+
+    class DownOnce(MemoryDeduper):
+        def confirm(self, reservations: list) -> None:
+            calls.append(len(reservations))
+            if len(calls) == 1:
+                raise redis.ConnectionError("refused")
+            super().confirm(reservations)
+
+    settings = Settings()
+    worker = Worker(settings, Stages(settings, make_extractor(), DownOnce()), pool=None)  # type: ignore[arg-type]
+    first = check(worker.stages.deduper, "page", text(article(1011)), "k:in/0/1")
+    worker._settle_dedupe([Outcome("published", reservation=first.reservation)])
+    assert worker._unsettled  # kept for later
+    second = check(worker.stages.deduper, "other", text(article(1012)), "k:in/0/2")
+    worker._settle_dedupe([Outcome("published", reservation=second.reservation)])
+    assert calls == [1, 2] and worker._unsettled == []  # the first went with the second
+    worker._unsettled = [("published", first.reservation)]
+    worker._settle_before_leaving(within_s=2)  # the store answers: settled before leaving
+    assert worker._unsettled == []

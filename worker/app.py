@@ -31,13 +31,14 @@ from worker.logs import get_logger
 from worker.metrics import Metrics, serve
 from worker.parallel import CpuPool
 from worker.pipeline import Failed, Outcome, Prepared, Stages, failed_outcome, finish
-from worker.records import Origin, TransientError
+from worker.records import Origin, Reservation, TransientError
 
 log = get_logger("worker.app")
 
 ACK_TIMEOUT_S = 130.0  # a little above the producer's delivery timeout
 MAX_BACKOFF_S = 15.0
 PROGRESS_LOG_S = 10.0  # totals in the log at most this often, not per batch
+SETTLE_ON_EXIT_S = 10.0  # how long a leaving worker retries settling its reservations
 # What kafka-python raises from send() for a record it cannot serialise (a header value
 # that is not bytes, a key that does not encode): the record's fault, not the broker's.
 UNSENDABLE = (TypeError, ValueError, UnicodeError, AssertionError)
@@ -72,6 +73,7 @@ class Worker:
     _totals: dict[str, int] = field(default_factory=dict)
     _marks: dict[TopicPartition, attempts.Mark] = field(default_factory=dict)
     _fetched_marks: set[TopicPartition] = field(default_factory=set)
+    _unsettled: list[tuple[str, Reservation]] = field(default_factory=list)  # (kind, it)
     _last_progress_log: float = 0.0
     metrics_port: int | None = None
 
@@ -136,6 +138,7 @@ class Worker:
                 self._publish_and_commit(self._held)
             except Exception as exc:  # noqa: BLE001 - leaving anyway; it will be redone
                 log.warning("final_batch_not_committed", error=type(exc).__name__)
+        self._settle_before_leaving()
         if self.producer is not None:
             self.producer.flush(timeout=30)
             self.producer.close(timeout=10)
@@ -365,15 +368,28 @@ class Worker:
 
     def _settle_dedupe(self, outcomes: list[Outcome]) -> None:
         """Every output is acknowledged: dedupe keeps what was published (or recorded with
-        nothing to send) and forgets what ended as a dead letter instead. On failure the
-        reservations stand as stored (a release missed: logged and counted)."""
-        held = [(o.kind, o.reservation) for o in outcomes if o.reservation is not None]
+        nothing to send) and forgets what ended as a dead letter instead. On failure (the
+        store is down) the reservations are kept and settled with the next batch, or before
+        leaving: unsettled, they hold other workers' copies back until they expire."""
+        held = self._unsettled + [
+            (o.kind, o.reservation) for o in outcomes if o.reservation is not None
+        ]
+        if not held:
+            return
         try:
             self.stages.deduper.release([r for kind, r in held if kind == "dead_letter"])
             self.stages.deduper.confirm([r for kind, r in held if kind != "dead_letter"])
-        except Exception as exc:  # noqa: BLE001 - never fatal: the reservations stand as stored
+            self._unsettled = []
+        except Exception as exc:  # noqa: BLE001 - never fatal: settled again later
+            self._unsettled = held
             self.metrics.errors.labels("dedup").inc()
-            log.warning("dedup_not_settled", error=type(exc).__name__)
+            log.warning("dedup_not_settled", error=type(exc).__name__, pending=len(held))
+
+    def _settle_before_leaving(self, within_s: float = SETTLE_ON_EXIT_S) -> None:
+        deadline = time.monotonic() + within_s
+        while self._unsettled and time.monotonic() < deadline:
+            time.sleep(0.5)
+            self._settle_dedupe([])
 
     def _send(self, outcome: Outcome) -> Any:
         assert self.producer is not None
