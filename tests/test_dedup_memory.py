@@ -84,6 +84,15 @@ def test_snapshot_restores_decisions_and_clusters(tmp_path: Path) -> None:
     assert restored.check("w", text(article(24))).status == "new"
 
 
+def test_an_empty_index_snapshot_loads(tmp_path: Path) -> None:
+    """A worker stopped before it indexed anything must still start again."""
+    path = str(tmp_path / "dedup.snap")
+    make_deduper("memory", snapshot_path=path).close()
+    assert os.path.exists(path)
+    restored = make_deduper("memory", snapshot_path=path)
+    assert restored.check("a", text(article(27))).status == "new"
+
+
 def test_snapshot_is_replaced_atomically(tmp_path: Path) -> None:
     path = tmp_path / "dedup.snap"
     d = MemoryDeduper()

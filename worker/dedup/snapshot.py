@@ -47,4 +47,5 @@ def pack_bytes(name: str, items: list[bytes]) -> dict[str, np.ndarray]:
 def unpack_bytes(arrays: dict[str, np.ndarray], name: str) -> list[bytes]:
     data = arrays[f"{name}_data"].tobytes()
     ends = np.cumsum(arrays[f"{name}_len"]).tolist()
-    return [data[s:e] for s, e in zip([0, *ends[:-1]], ends, strict=True)]
+    starts = [0, *ends[:-1]] if ends else []
+    return [data[s:e] for s, e in zip(starts, ends, strict=True)]
