@@ -11,15 +11,14 @@ arrival order. Every page is extracted once per form (``html`` with the worker's
 the template stage is replayed over the extracted pages under each variant:
 
 * ``none``: the extractor alone;
-* ``publish``, ``republish``, ``hold``, ``lookahead``: online, in arrival order, as the worker
+* ``publish``, ``republish``, ``lookahead``: online, in arrival order, as the worker
   runs it (``lookahead`` learns from each batch of ``--batch`` records before cleaning it);
 * ``oracle``: every page of a site known in advance (reference, not reachable online).
 
 Score: lower-cased ``\\w+`` multiset F1 against ``gt_text``, mean over pages, of each page's
 final version (and of its first version: what a consumer sees before revisions); "pages
 worse": the share of pages whose final F1 is more than 0.05 below the extractor alone's.
-Latency of ``hold`` is counted in records (and seconds at ``--rate`` records per second). ``--half``
-keeps half of the sites (by a hash of the site name) so one half can be held out.
+``--half`` keeps half of the sites (by a hash of the site name) so one half can be held out.
 """
 
 from __future__ import annotations
@@ -51,7 +50,7 @@ from worker.templates.state import Limits, SiteTemplates
 WORD_RE = re.compile(r"\w+")
 WORSE_BY = 0.05  # a page whose F1 drops this much below the extractor alone's is made worse
 FORMS = ("html", "text_dump")
-VARIANTS = ("none", "publish", "republish", "hold", "lookahead", "oracle")
+VARIANTS = ("none", "publish", "republish", "lookahead", "oracle")
 DEFAULT_GENERATOR = "../shared/bench/sites/make_sites.py"
 
 
@@ -78,7 +77,6 @@ class Scored:
     final: float
     first: float
     revisions: int = 0
-    latency: list[float] = field(default_factory=list)  # records from arrival to first output
     bytes_per_site: float = 0.0
     bytes_per_page: float = 0.0  # state bytes per page held in the windows
     snapshot_bytes_per_site: float = 0.0
@@ -204,11 +202,8 @@ def f1(text: str, truth: Counter[str]) -> float:
 
 
 def stream_for(variant: str, args: argparse.Namespace, window: int) -> TemplateStream:
-    policy = {"hold": "hold", "republish": "republish"}.get(variant, "publish")
     cold = ColdStart(
-        policy=policy,  # type: ignore[arg-type]
-        hold_pages=args.hold_pages,
-        hold_for=args.hold_for,
+        policy="republish" if variant == "republish" else "publish",
         settle_pages=args.settle_pages,
         min_change=args.min_change,
     )
@@ -230,20 +225,16 @@ def run_variant(
             stream.observe(page_in, 0.0)
     first: dict[str, str] = {}
     final: dict[str, str] = {}
-    arrived_at: dict[str, int] = {}
-    latency: list[float] = []
     revisions = peak = 0
     started = time.perf_counter()
     for position, page_in in enumerate(inputs):
         if variant == "lookahead" and position % args.batch == 0:
             for ahead in inputs[position : position + args.batch]:
                 stream.observe(ahead, float(position))
-        arrived_at[page_in.page_id] = position
         emitted = stream.push(page_in, float(position))
-        record(emitted, first, final, arrived_at, latency, position)
+        record(emitted, first, final)
         revisions += sum(1 for e in emitted if e.revision > 0)
         peak = max(peak, stream.revisable_bytes())
-    record(stream.flush(), first, final, arrived_at, latency, len(inputs))
     elapsed = time.perf_counter() - started
     sites = len(stream.templates)
     state_bytes = stream.templates.total_bytes()
@@ -254,7 +245,6 @@ def run_variant(
         final=mean(finals),
         first=mean(f1(first[p.uid], p.truth) for p in pages),
         revisions=revisions,
-        latency=latency,
         bytes_per_site=state_bytes / max(sites, 1),
         bytes_per_page=state_bytes / max(held, 1),
         snapshot_bytes_per_site=snapshot_size(stream.templates) / max(sites, 1),
@@ -276,14 +266,9 @@ def record(
     emitted: Sequence[Emission],
     first: dict[str, str],
     final: dict[str, str],
-    arrived_at: dict[str, int],
-    latency: list[float],
-    position: int,
 ) -> None:
     for e in emitted:
-        if e.page_id not in first:
-            first[e.page_id] = e.text
-            latency.append(position - arrived_at[e.page_id])
+        first.setdefault(e.page_id, e.text)
         final[e.page_id] = e.text
 
 
@@ -295,23 +280,13 @@ def snapshot_size(templates: SiteTemplates) -> int:
 # --- report --------------------------------------------------------------------------------
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
-
-
-def report_rows(
-    label: str, form: str, results: dict[str, Scored], n: int, rate: float
-) -> list[str]:
+def report_rows(label: str, form: str, results: dict[str, Scored], n: int) -> list[str]:
     base = results["none"].final
     rows = []
     for variant, s in results.items():
-        delayed = [x for x in s.latency if x > 0]
         rows.append(
             f"| {label} | {form} | {variant} | {s.final:.4f} | {s.final - base:+.4f} | "
             f"{s.first:.4f} | {1000 * s.revisions / n:.0f} | "
-            f"{len(delayed) / max(len(s.latency), 1):.1%} | {mean(s.latency or [0]):.0f} | "
-            f"{percentile(s.latency, 0.95):.0f} ({percentile(s.latency, 0.95) / rate:.0f} s) | "
             f"{s.bytes_per_site / 1024:.1f} | {s.bytes_per_page:.0f} | "
             f"{s.snapshot_bytes_per_site / 1024:.1f} | "
             f"{s.peak_revisable_bytes / 2**20:.1f} | {s.micros_per_page:.0f} | {s.worse:.1%} |"
@@ -320,10 +295,9 @@ def report_rows(
 
 
 HEADER = (
-    "| stream | form | variant | F1 final | vs none | F1 first | revisions/1k | delayed | "
-    "mean delay (records) | p95 delay | KiB/site | B/page kept | snapshot KiB/site | "
-    "revisable MiB | us/page | pages worse |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "| stream | form | variant | F1 final | vs none | F1 first | revisions/1k | KiB/site | "
+    "B/page kept | snapshot KiB/site | revisable MiB | us/page | pages worse |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -344,12 +318,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--extractor", choices=ENGINES, default=Settings().extractor)
     ap.add_argument("--min-pages", type=int, default=Limits().min_pages)
     ap.add_argument("--window", type=int, default=Limits().window_pages)
-    ap.add_argument("--hold-pages", type=int, default=ColdStart().hold_pages)
     ap.add_argument("--settle-pages", type=int, default=ColdStart().settle_pages)
     ap.add_argument("--min-change", type=float, default=ColdStart().min_change)
-    ap.add_argument("--hold-for", type=float, default=2000.0, help="hold bound, in records")
     ap.add_argument("--batch", type=int, default=64, help="lookahead batch, in records")
-    ap.add_argument("--rate", type=float, default=50.0, help="records/s, to express delays")
     ap.add_argument("--out", type=Path, help="write the results as JSON")
     args = ap.parse_args(argv)
     if not args.stream and not args.wcxb:
@@ -371,14 +342,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             label = f"{path.stem} ({len({p.site for p in pages})} sites, {len(pages)} pages)"
             for form in args.forms:
                 scored = {v: run_variant(pages, form, v, args) for v in args.variants}
-                for row in report_rows(label, form, scored, len(pages), args.rate):
+                for row in report_rows(label, form, scored, len(pages)):
                     print(row, flush=True)
                 results[f"{path.stem}/{form}"] = {
-                    v: {k: getattr(s, k) for k in s.__slots__ if k != "latency"}  # type: ignore[attr-defined]
-                    | {
-                        "mean_delay": mean(s.latency or [0]),
-                        "p95_delay": percentile(s.latency, 0.95),
-                    }
+                    v: {k: getattr(s, k) for k in s.__slots__}  # type: ignore[attr-defined]
                     for v, s in scored.items()
                 }
         if args.out:

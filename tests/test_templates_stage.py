@@ -98,11 +98,6 @@ def test_revisions_come_back_with_what_was_published() -> None:
     assert second.revisions == []
 
 
-def test_the_worker_stage_refuses_to_hold_pages() -> None:
-    with pytest.raises(ValueError, match="hold"):
-        TemplateStage(TemplateConfig(cold=ColdStart(policy="hold")))
-
-
 def test_state_survives_a_restart(tmp_path: Path) -> None:
     rng = random.Random(6)
     path = tmp_path / "state" / "templates.npz"

@@ -1,4 +1,4 @@
-"""Cold start: publish, re-publish and hold over a stream of synthetic site pages."""
+"""Cold start: publish and re-publish over a stream of synthetic site pages."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def run(ts: TemplateStream, pages: list[PageIn]) -> list[Emission]:
     out: list[Emission] = []
     for n, page in enumerate(pages):
         out.extend(ts.push(page, now=n))
-    return out + ts.flush()
+    return out
 
 
 def test_publish_emits_every_page_once_in_order() -> None:
@@ -81,30 +81,6 @@ def test_revisable_pages_are_bounded_in_bytes() -> None:
             ts.push(page, now=k)
             assert ts.revisable_bytes() <= 20_000
     assert ts.revisable_bytes() > 0
-
-
-def test_hold_waits_for_the_third_page_then_publishes_clean_pages() -> None:
-    pages = site_pages(5, 4)
-    ts = stream("hold", hold_pages=3, hold_for=100)
-    assert ts.push(pages[0], now=0) == []
-    assert ts.push(pages[1], now=1) == []
-    assert ts.held_pages() == 2
-    out = ts.push(pages[2], now=2)
-    assert [e.page_id for e in out] == [p.page_id for p in pages[:3]]
-    assert not any(has_chrome(e.text) for e in out)
-    assert [e.arrived for e in out] == [0, 1, 2]
-    assert ts.held_pages() == 0
-
-
-def test_hold_is_bounded_in_time_and_flushed_at_the_end() -> None:
-    ts = stream("hold", hold_pages=3, hold_for=10)
-    lonely = site_pages(6, 1, site="lonely.example")[0]
-    other = site_pages(7, 2, site="other.example")
-    assert ts.push(lonely, now=0) == []
-    assert ts.push(other[0], now=5) == []
-    released = ts.push(other[1], now=11)
-    assert [e.page_id for e in released] == [lonely.page_id]
-    assert [e.page_id for e in ts.flush()] == [p.page_id for p in other]
 
 
 def test_own_headline_survives_a_related_box_on_every_other_page() -> None:
@@ -178,7 +154,3 @@ def test_a_replayed_page_replaces_its_earlier_copy() -> None:
     assert [e.page_id for e in again] == [pages[1].page_id]
     out = ts.push(pages[2], now=3)
     assert sorted(e.page_id for e in out) == sorted(p.page_id for p in pages[:3])
-    held = stream("hold", hold_pages=3)
-    held.push(pages[0], now=0)
-    held.push(pages[0], now=1)
-    assert held.held_pages() == 1

@@ -14,7 +14,7 @@ Modules, from the bottom up:
 * ``state``: ``SiteTemplates``, the per-site windows with their limits (window, sites, TTL);
 * ``clean``: which lines of a page to keep;
 * ``coldstart``: ``TemplateStream``, pages in arrival order with a cold-start policy
-  (publish, re-publish improved versions, hold);
+  (publish, or also re-publish improved versions);
 * ``snapshot``: the state in a file, written atomically;
 * ``stage``: ``TemplateStage``, what the pipeline calls between extract and dedupe.
 

@@ -1,27 +1,23 @@
 """Cold start: what to do with a site's first pages, before its template is known.
 
 A site's first page cannot be cleaned (nothing repeats yet); from its ``min_pages``-th page
-on, its template is known. Two remedies, combinable (``Policy``):
+on, its template is known. Every page is published at once (``publish``); ``republish`` also
+keeps the lines of the site's first ``settle_pages`` pages and publishes a page again, under
+the same key, whenever later pages change its cleaned text by at least ``min_change`` of its
+words. That costs output records, not latency. (Holding a new site's pages until its template
+is known was measured too and dropped: it gave the same final quality at a latency cost, and
+a held page would hold back its partition's committed offset.)
 
-* ``hold``: a new site's pages wait (bounded: until the site has ``hold_pages`` pages, or
-  until ``hold_for`` more records went by) and are published once, cleaned with what the
-  site's later pages taught. Costs latency, and in the worker an offset that cannot be
-  committed while a page waits.
-* ``republish``: publish at once, keep the lines of the site's first ``settle_pages`` pages
-  and publish a page again, under the same key, whenever later pages change its cleaned text
-  by at least ``min_change`` of its words. Costs output records, not latency.
-
-``TemplateStream.push`` takes one page and returns what to publish now: this page (unless
-held), pages released from hold, and revisions of earlier pages. Each ``Emission`` carries
-the caller's opaque ``context`` back, so the caller can rebuild the record it publishes.
-Held and revisable pages are bounded in number per site and in bytes overall; a page
-dropped from the revisable set just keeps its last published version.
+``TemplateStream.push`` takes one page and returns what to publish now: this page and
+revisions of earlier pages. Each ``Emission`` carries the caller's opaque ``context`` back, so
+the caller can rebuild the record it publishes. Revisable pages are bounded in bytes overall;
+a page dropped from the revisable set just keeps its last published version.
 """
 
 from __future__ import annotations
 
 import sys
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from itertools import compress
 from typing import Any, Literal
@@ -33,26 +29,20 @@ from worker.templates.lines import LineFeatures, line_features
 from worker.templates.state import SiteTemplates
 
 PENDING_OVERHEAD = 400  # bytes of a kept page besides its lines and flags (objects, pointers)
-Policy = Literal["publish", "hold", "republish", "hold+republish"]
-POLICIES: tuple[str, ...] = ("publish", "hold", "republish", "hold+republish")
+Policy = Literal["publish", "republish"]
+POLICIES: tuple[str, ...] = ("publish", "republish")
 
 
 @dataclass(frozen=True, slots=True)
 class ColdStart:
     policy: Policy = "republish"
-    hold_pages: int = 3  # hold: a new site's pages wait until it has this many
-    hold_for: float = 600.0  # hold: ... or until ``now`` moved on this much (seconds, records)
     settle_pages: int = 4  # republish: pages arriving while the site has fewer are revisable
     min_change: float = 0.02  # republish: share of a page's words that must change
     max_pending_bytes: int = 64 << 20  # revisable pages' lines kept, all sites together
 
     @property
-    def holds(self) -> bool:
-        return self.policy in ("hold", "hold+republish")
-
-    @property
     def republishes(self) -> bool:
-        return self.policy in ("republish", "hold+republish")
+        return self.policy == "republish"
 
 
 @dataclass(slots=True)
@@ -93,7 +83,7 @@ class Emission:
 
 @dataclass(slots=True)
 class _Pending:
-    """A page that may still be published or revised, kept compact: its lines as one string,
+    """A page that may still be revised, kept compact: its lines as one string,
     per-line flags as numpy arrays, and of its published text only the word count."""
 
     site: str
@@ -105,7 +95,7 @@ class _Pending:
     fallback: np.ndarray | None  # bool per line
     arrived: float
     words: int = 0  # of the last published version
-    revision: int = -1  # -1: not published yet (held)
+    revision: int = -1  # -1: not published yet
 
     @property
     def lines(self) -> list[str]:
@@ -120,7 +110,6 @@ class _Pending:
 
 @dataclass(slots=True)
 class _SitePending:
-    held: list[_Pending] = field(default_factory=list)
     revisable: list[_Pending] = field(default_factory=list)
 
 
@@ -131,47 +120,22 @@ class TemplateStream:
         self.templates = templates
         self.cold = cold or ColdStart()
         self._sites: OrderedDict[str, _SitePending] = OrderedDict()  # least recent first
-        self._held: deque[_Pending] = deque()  # every held page, oldest first
         self._revisable_bytes = 0
 
     def push(self, page: PageIn, now: float) -> list[Emission]:
         """Observe ``page`` and return what to publish now, in order. A page pushed again (a
         replayed record) replaces its earlier copy here too."""
         item = self._observe(page, now)
-        out = self.release_due(now)
-        seen = self.templates.pages_seen(page.site)
         pending = self._site(page.site)
         self._forget_page(pending, page.page_id)
-        if self.cold.holds and seen < self.cold.hold_pages:
-            pending.held.append(item)
-            self._held.append(item)
-            return out
-        ready = [*self._take_held(pending), item]
-        out.extend(self._revisions(pending))
-        out.extend(self._publish(p) for p in ready)
-        self._track(page.site, pending, ready)
+        out = self._revisions(pending)
+        out.append(self._publish(item))
+        self._track(page.site, pending, item)
         return out
 
     def observe(self, page: PageIn, now: float) -> None:
         """Learn from a page ahead of its ``push`` (a batch seen before it is cleaned)."""
         self._observe(page, now)
-
-    def release_due(self, now: float) -> list[Emission]:
-        """Publish the pages that waited ``hold_for``; call it when time passes, too."""
-        out: list[Emission] = []
-        while self._held and now - self._held[0].arrived >= self.cold.hold_for:
-            out.extend(self._release(self._held[0].site))
-        return out
-
-    def flush(self) -> list[Emission]:
-        """Publish every held page (end of input, shutdown)."""
-        out: list[Emission] = []
-        while self._held:
-            out.extend(self._release(self._held[0].site))
-        return out
-
-    def held_pages(self) -> int:
-        return len(self._held)
 
     def revisable_bytes(self) -> int:
         return self._revisable_bytes
@@ -201,28 +165,11 @@ class TemplateStream:
         self._sites.move_to_end(site)
         return pending
 
-    def _release(self, site: str) -> list[Emission]:
-        pending = self._sites[site]
-        ready = self._take_held(pending)
-        out = [self._publish(p) for p in ready]
-        self._track(site, pending, ready)
-        return out
-
     def _forget_page(self, pending: _SitePending, page_id: str) -> None:
-        if any(p.page_id == page_id for p in pending.held):
-            pending.held = [p for p in pending.held if p.page_id != page_id]
-            self._held = deque(p for p in self._held if p.page_id != page_id)
         gone = [p for p in pending.revisable if p.page_id == page_id]
         if gone:
             pending.revisable = [p for p in pending.revisable if p.page_id != page_id]
             self._revisable_bytes -= sum(p.nbytes() for p in gone)
-
-    def _take_held(self, pending: _SitePending) -> list[_Pending]:
-        held, pending.held = pending.held, []
-        if held:
-            gone = {id(p) for p in held}
-            self._held = deque(p for p in self._held if id(p) not in gone)
-        return held
 
     def _publish(self, item: _Pending, keep: np.ndarray | None = None) -> Emission:
         keep = self._keep(item) if keep is None else keep
@@ -255,18 +202,16 @@ class TemplateStream:
                 out.append(self._publish(item, keep))
         return out
 
-    def _track(self, site: str, pending: _SitePending, published: list[_Pending]) -> None:
+    def _track(self, site: str, pending: _SitePending, published: _Pending) -> None:
         """Keep a young site's pages revisable; past ``settle_pages`` its template is known."""
         if self._revisable(site):
-            pending.revisable.extend(published)
-            self._revisable_bytes += sum(p.nbytes() for p in published)
+            pending.revisable.append(published)
+            self._revisable_bytes += published.nbytes()
             while self._revisable_bytes > self.cold.max_pending_bytes:
                 self._forget_oldest()
             return
         self._revisable_bytes -= sum(p.nbytes() for p in pending.revisable)
-        pending.revisable = []
-        if not pending.held:
-            del self._sites[site]
+        del self._sites[site]
 
     def _revisable(self, site: str) -> bool:
         return self.cold.republishes and self.templates.pages_seen(site) < self.cold.settle_pages
@@ -274,9 +219,7 @@ class TemplateStream:
     def _forget_oldest(self) -> None:
         site, pending = next((s, p) for s, p in self._sites.items() if p.revisable)
         self._revisable_bytes -= sum(p.nbytes() for p in pending.revisable)
-        pending.revisable = []
-        if not pending.held:
-            del self._sites[site]
+        del self._sites[site]
 
 
 def changed_enough(words_before: int, words_after: int, min_change: float) -> bool:

@@ -5,8 +5,7 @@ count and last-seen time, then every kept page's id hash, fingerprint count and 
 fingerprints themselves, sites in least-recently-seen order so loading restores the LRU
 order. Written to a temporary file in the same directory, flushed to disk, then renamed
 over the old one: a crash leaves either the old snapshot or the new one, never half of one.
-Only the template windows are saved; pages waiting for their site (hold) are still
-uncommitted input and come back from the broker, and revisable pages just stay as published.
+Only the template windows are saved; revisable pages just stay as published.
 """
 
 from __future__ import annotations

@@ -89,8 +89,6 @@ class TemplateStage:
 
     def __init__(self, config: TemplateConfig | None = None) -> None:
         self.config = config or TemplateConfig()
-        if self.config.cold.holds:
-            raise ValueError("the worker publishes every page at once: policy must not hold")
         self.templates = SiteTemplates(self.config.limits)
         self.stream = TemplateStream(self.templates, self.config.cold)
         self._last_save = time.time()
