@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import islice
 
-from worker.decode.fields import is_http_url
+from worker.decode.fields import MAX_URL_CHARS, is_http_url
 
 MAX_KAFKA_HEADERS = 512
-MAX_KAFKA_HEADER_BYTES = 8192
+# A value is kept up to one character more than the longest field allows (a URL), so an
+# oversize value fails its field's check instead of being cut into a valid-looking one.
+MAX_KAFKA_HEADER_CHARS = MAX_URL_CHARS + 1
 
 # Page field -> Kafka header names that may carry it, first present wins.
 HEADER_FIELDS: dict[str, tuple[str, ...]] = {
@@ -56,9 +58,10 @@ def header_map(headers: Sequence[tuple[str, bytes]] | None) -> dict[str, str]:
 
 def _value_text(value: object) -> str | None:
     if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value[:MAX_KAFKA_HEADER_BYTES]).decode("utf-8", "replace").strip()
+        head = bytes(value[: 4 * MAX_KAFKA_HEADER_CHARS])  # UTF-8: at most 4 bytes a character
+        value = head.decode("utf-8", "replace")
     if isinstance(value, str):
-        return value[:MAX_KAFKA_HEADER_BYTES].strip()
+        return value.strip()[:MAX_KAFKA_HEADER_CHARS]
     return None
 
 
