@@ -414,6 +414,9 @@ def test_prometheus_evaluates_every_dashboard_and_alert_expression_with_data() -
         expr = rule["expr"]
         for at in times:
             instant(expr, at)  # evaluates
+        # Any series of each metric during the run: a counter lives in the worker that
+        # counted (the one killed above may have held every dead letter so far).
         for name in set(re.findall(r"\b(ingest_\w+|up)\b(?=[{\[\s)]|$)", expr)):
-            assert instant(f"count({name})"), f"{rule['alert']}: no series of {name}"
+            found = instant(f"count(last_over_time({name}[1h]))")
+            assert found, f"{rule['alert']}: no series of {name}"
     assert instant("ingest_dedup_store_up == 0", STATE["refused_at"]), "IngestDedupStoreDown"
