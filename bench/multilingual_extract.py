@@ -1,0 +1,291 @@
+"""Extraction on pages in other scripts: word F1 and page types, ours against trafilatura.
+
+    python -m bench.multilingual_extract --newspaper4k DIR [--data ../shared/data]
+        [--engine fast] [--no-before]
+
+Pages (none of them in this repository; where they come from: ``bench/multilingual/README.md``):
+
+* ``--newspaper4k DIR``: the test pages of newspaper4k (MIT), ``DIR`` being its
+  ``tests/data``: ``html/<name>.html`` with the expected body text in ``txt/<name>.txt``
+  and the page's URL in ``metadata/<name>.json``. The pages of ``PAGES`` are used
+  (Chinese, Japanese, Thai, Arabic, Burmese, Latvian, Spanish, and English controls);
+  a few expected texts are cut short by newspaper's own extraction, which ``PAGES`` notes.
+* ``--data DIR``: the shared extraction datasets' pages whose reference text is mostly in
+  a script other than Latin (Chinese, Japanese, Korean, Russian pages of AEB and
+  Readability), found by script, so nothing is picked by hand.
+
+Per language: the shared scorers' word F1 (lower-cased ``\\w+`` tokens as multisets, averaged
+over pages), and the same F1 on text units (``\\w+`` tokens of spaced scripts, single letters
+of scripts written without spaces, where a ``\\w+`` token is a whole clause and the first
+metric all but binary); the page type each engine's record carries (a news page labelled
+``service`` or anything but ``article`` is listed). "before" is the same engine in the same
+process with the fast engine's block weights counted in characters (``textunits.weighed_length``
+patched back to ``len``), as before text units weighed them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import mean
+from unittest import mock
+
+from bench.extract_bench import trafilatura_anchor
+from worker import textunits
+from worker.extract import make_extractor
+from worker.records import BadRecord, Page
+from worker.textunits import UNSPACED_CLASS
+
+WORD_RE = re.compile(r"\w+")
+UNIT_RE = re.compile(f"[{UNSPACED_CLASS}]|(?:(?![{UNSPACED_CLASS}])\\w)+")
+
+# newspaper4k test pages used: name -> language (expected texts checked against the page by
+# eye: japanese_article's page shows only the first paragraph, the rest is for subscribers)
+PAGES = {
+    "chinese_article": "zh",
+    "chinese_article_001": "zh",
+    "chinese_article_002": "zh",
+    "japanese_article": "ja",
+    "japanese_article2": "ja",
+    "thai_article": "th",
+    "arabic_article": "ar",
+    "burmese_article": "my",
+    "latvian_article": "lv",
+    "spanish_article": "es",
+    "cnn_001": "en",
+    "cnn_002": "en",
+    "time_001": "en",
+    "wired_001": "en",
+    "fox13now_001": "en",
+}
+
+
+# URLs of pages without a metadata file: from newspaper4k's tests, or (chinese_article,
+# whose test URL is another story's) the page's own share links
+URLS = {
+    "chinese_article": "http://www.bbc.co.uk/zhongwen/simp/chinese_news/2012/12/"
+    "121210_hongkong_politics.shtml",
+    "latvian_article": "https://www.lsm.lv/raksts/zinas/arzemes/"
+    "norvegija-pec-zemes-nogruvuma-pieci-bojagajusie.a387519/",
+    "burmese_article": "https://www.bbc.com/burmese/burma-45989453",
+}
+
+
+@dataclass(slots=True)
+class LabelledPage:
+    uid: str
+    lang: str
+    url: str
+    html: str
+    truth: str
+
+
+def script_of(text: str) -> str:
+    """The language family a reference text is written in, by its letters' scripts."""
+    counts: Counter[str] = Counter()
+    for ch in text:
+        if not ch.isalpha():
+            continue
+        cp = ord(ch)
+        if 0x3040 <= cp <= 0x30FF:
+            counts["ja"] += 1
+        elif 0x4E00 <= cp <= 0x9FFF:
+            counts["zh"] += 1
+        elif 0xAC00 <= cp <= 0xD7AF:
+            counts["ko"] += 1
+        elif 0x0E00 <= cp <= 0x0E7F:
+            counts["th"] += 1
+        elif 0x0600 <= cp <= 0x06FF:
+            counts["ar"] += 1
+        elif 0x0400 <= cp <= 0x04FF:
+            counts["ru"] += 1
+        elif cp < 0x250:
+            counts["latin"] += 1
+        else:
+            counts["other"] += 1
+    if not counts:
+        return "latin"
+    top = counts.most_common(1)[0][0]
+    return "ja" if top == "zh" and counts["ja"] > 0.1 * sum(counts.values()) else top
+
+
+def load_newspaper4k(root: Path) -> list[LabelledPage]:
+    pages = []
+    for name, lang in PAGES.items():
+        meta_path = root / "metadata" / f"{name}.json"
+        meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+        pages.append(
+            LabelledPage(
+                f"newspaper4k/{name}",
+                lang,
+                URLS.get(name) or meta.get("url") or "",
+                (root / "html" / f"{name}.html").read_text(encoding="utf-8", errors="replace"),
+                (root / "txt" / f"{name}.txt").read_text(encoding="utf-8"),
+            )
+        )
+    return pages
+
+
+def load_shared(root: Path) -> list[LabelledPage]:
+    """Pages of the shared datasets whose reference is mostly in a non-Latin script."""
+    pages = []
+    truth = json.loads((root / "aeb" / "ground-truth.json").read_text(encoding="utf-8"))
+    for uid, item in truth.items():
+        lang = script_of(item["articleBody"])
+        if lang != "latin":
+            html = gzip.decompress((root / "aeb" / "html" / f"{uid}.html.gz").read_bytes())
+            pages.append(
+                LabelledPage(
+                    f"aeb/{uid[:12]}",
+                    lang,
+                    item.get("url") or "",
+                    html.decode("utf-8", errors="replace"),
+                    item["articleBody"],
+                )
+            )
+    for name in ("dragnet", "readability"):
+        with gzip.open(root / name / "truth.jsonl.gz", "rt", encoding="utf-8") as f:
+            refs = {r["id"]: r["text"] for r in map(json.loads, f)}
+        chosen = {uid: script_of(text) for uid, text in refs.items()}
+        chosen = {uid: lang for uid, lang in chosen.items() if lang != "latin"}
+        if not chosen:
+            continue
+        with gzip.open(root / name / "pages.jsonl.gz", "rt", encoding="utf-8") as f:
+            for r in map(json.loads, f):
+                if r["id"] in chosen:
+                    pages.append(
+                        LabelledPage(r["id"], chosen[r["id"]], r["url"], r["html"], refs[r["id"]])
+                    )
+    return pages
+
+
+def f1(prediction: str, reference: str, pattern: re.Pattern[str]) -> float:
+    """The shared scorers' bag-of-tokens F1 with the given tokeniser."""
+    pred = Counter(pattern.findall(prediction.lower()))
+    ref = Counter(pattern.findall(reference.lower()))
+    if not ref:
+        return 0.0 if pred else 1.0
+    overlap = sum((pred & ref).values())
+    if not overlap:
+        return 0.0
+    p, r = overlap / sum(pred.values()), overlap / sum(ref.values())
+    return 2 * p * r / (p + r)
+
+
+Run = Callable[[str, str], tuple[str, str]]
+
+
+def ours(engine: str) -> Run:
+    extract = make_extractor(engine)
+
+    def run(html: str, url: str) -> tuple[str, str]:
+        try:
+            record = extract(Page(url=url, body=html, body_kind="html", input_format="json"))
+        except BadRecord:
+            return "", "refused"
+        return record.text, record.page_type or ""
+
+    return run
+
+
+def trafilatura() -> Run:
+    anchor = trafilatura_anchor()
+    return lambda html, url: (anchor(html, url), "")
+
+
+@contextmanager
+def characters_only() -> Iterator[None]:
+    """The fast engine as it weighed blocks before text units: by characters."""
+    with mock.patch.object(textunits, "weighed_length", len):
+        yield
+
+
+def measure(pages: Sequence[LabelledPage], runs: dict[str, Run]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = defaultdict(list)
+    for page in pages:
+        for name, run in runs.items():
+            if name == "before":
+                with characters_only():
+                    text, page_type = run(page.html, page.url)
+            else:
+                text, page_type = run(page.html, page.url)
+            out[name].append(
+                {
+                    "uid": page.uid,
+                    "lang": page.lang,
+                    "word_f1": f1(text, page.truth, WORD_RE),
+                    "unit_f1": f1(text, page.truth, UNIT_RE),
+                    "page_type": page_type,
+                }
+            )
+    return out
+
+
+def render(pages: Sequence[LabelledPage], results: dict[str, list[dict]]) -> str:
+    names = list(results)
+    langs = sorted({p.lang for p in pages}, key=lambda x: (x == "en", x))
+    head = f"{'lang':<6}{'pages':>6}" + "".join(
+        f"{n + ' word':>18}{n + ' unit':>18}" for n in names
+    )
+    lines = [head]
+    for lang in [*langs, "all"]:
+        rows = {n: [r for r in results[n] if lang in ("all", r["lang"])] for n in names}
+        count = len(rows[names[0]])
+        cells = "".join(
+            f"{mean(r['word_f1'] for r in rows[n]):>18.3f}"
+            f"{mean(r['unit_f1'] for r in rows[n]):>18.3f}"
+            for n in names
+        )
+        lines.append(f"{lang:<6}{count:>6}{cells}")
+    lines.append("")
+    lines.append("page types (news pages: anything but article is listed)")
+    for n in names:
+        types = Counter(r["page_type"] for r in results[n] if r["page_type"])
+        if not types:
+            continue
+        wrong = [f"{r['uid']}={r['page_type']}" for r in results[n] if r["page_type"] != "article"]
+        lines.append(f"  {n}: {dict(types)}  not article: {wrong or 'none'}")
+    lines.append("")
+    lines.append("per page (word F1 / unit F1)")
+    for i, page in enumerate(pages):
+        cells = "  ".join(
+            f"{n} {results[n][i]['word_f1']:.2f}/{results[n][i]['unit_f1']:.2f}" for n in names
+        )
+        lines.append(f"  {page.lang:<3}{page.uid[:40]:<42}{cells}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--newspaper4k", type=Path, help="newspaper4k's tests/data folder")
+    parser.add_argument("--data", type=Path, help="the shared extraction datasets' folder")
+    parser.add_argument("--engine", default="fast", choices=("fast", "trafilatura"))
+    parser.add_argument("--no-before", action="store_true", help="skip the characters-only run")
+    parser.add_argument("--no-anchor", action="store_true", help="skip trafilatura")
+    args = parser.parse_args(argv)
+    pages: list[LabelledPage] = []
+    if args.newspaper4k:
+        pages += load_newspaper4k(args.newspaper4k)
+    if args.data:
+        pages += load_shared(args.data)
+    if not pages:
+        parser.error("give --newspaper4k and/or --data")
+    runs: dict[str, Run] = {}
+    if not args.no_before and args.engine == "fast":
+        runs["before"] = ours(args.engine)
+    runs["ours"] = ours(args.engine)
+    if not args.no_anchor:
+        runs["trafilatura"] = trafilatura()
+    print(render(pages, measure(pages, runs)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
