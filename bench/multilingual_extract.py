@@ -1,7 +1,7 @@
 """Extraction on pages in other scripts: word F1 and page types, ours against trafilatura.
 
     python -m bench.multilingual_extract --newspaper4k DIR [--data ../shared/data]
-        [--engine fast] [--no-before]
+        [--latin] [--engine fast] [--no-before] [--no-anchor]
 
 Pages (none of them in this repository; where they come from: ``bench/multilingual/README.md``):
 
@@ -133,13 +133,15 @@ def load_newspaper4k(root: Path) -> list[LabelledPage]:
     return pages
 
 
-def load_shared(root: Path) -> list[LabelledPage]:
-    """Pages of the shared datasets whose reference is mostly in a non-Latin script."""
+def load_shared(root: Path, latin: bool = False) -> list[LabelledPage]:
+    """Pages of the shared datasets whose reference is mostly in a non-Latin script; with
+    ``latin`` also AEB's other pages (English and a few European languages), as ``latin``,
+    the control: what the same rules do on the pages they were written for."""
     pages = []
     truth = json.loads((root / "aeb" / "ground-truth.json").read_text(encoding="utf-8"))
     for uid, item in truth.items():
         lang = script_of(item["articleBody"])
-        if lang != "latin":
+        if lang != "latin" or latin:
             html = gzip.decompress((root / "aeb" / "html" / f"{uid}.html.gz").read_bytes())
             pages.append(
                 LabelledPage(
@@ -230,7 +232,7 @@ def measure(pages: Sequence[LabelledPage], runs: dict[str, Run]) -> dict[str, li
 
 def render(pages: Sequence[LabelledPage], results: dict[str, list[dict]]) -> str:
     names = list(results)
-    langs = sorted({p.lang for p in pages}, key=lambda x: (x == "en", x))
+    langs = sorted({p.lang for p in pages}, key=lambda x: (x in ("en", "latin"), x))
     head = f"{'lang':<6}{'pages':>6}" + "".join(
         f"{n + ' word':>18}{n + ' unit':>18}" for n in names
     )
@@ -255,6 +257,8 @@ def render(pages: Sequence[LabelledPage], results: dict[str, list[dict]]) -> str
     lines.append("")
     lines.append("per page (word F1 / unit F1)")
     for i, page in enumerate(pages):
+        if page.lang == "latin":
+            continue
         cells = "  ".join(
             f"{n} {results[n][i]['word_f1']:.2f}/{results[n][i]['unit_f1']:.2f}" for n in names
         )
@@ -267,6 +271,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--newspaper4k", type=Path, help="newspaper4k's tests/data folder")
     parser.add_argument("--data", type=Path, help="the shared extraction datasets' folder")
     parser.add_argument("--engine", default="fast", choices=("fast", "trafilatura"))
+    parser.add_argument(
+        "--latin", action="store_true", help="with --data: AEB's Latin-script pages too"
+    )
     parser.add_argument("--no-before", action="store_true", help="skip the characters-only run")
     parser.add_argument("--no-anchor", action="store_true", help="skip trafilatura")
     args = parser.parse_args(argv)
@@ -274,7 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.newspaper4k:
         pages += load_newspaper4k(args.newspaper4k)
     if args.data:
-        pages += load_shared(args.data)
+        pages += load_shared(args.data, args.latin)
     if not pages:
         parser.error("give --newspaper4k and/or --data")
     runs: dict[str, Run] = {}
