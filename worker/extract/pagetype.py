@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import lxml.html
 
@@ -25,7 +25,7 @@ from worker.extract.metadata import (
     jsonld_entities,
     schema_type_names,
 )
-from worker.textunits import count_words
+from worker.textunits import count_words, has_unspaced
 
 PAGE_TYPES = ("article", "forum", "product", "collection", "listing", "documentation", "service")
 
@@ -254,7 +254,10 @@ def last_segment(url: str) -> str:
 
 
 def slug_words(url: str) -> int:
-    return len([w for w in re.split(r"[-_+\s]+", last_segment(url)) if w.isalpha()])
+    """Words of the URL's last segment, percent-decoded: a slug in a script written without
+    spaces (``/entry/東京で大雪、交通に乱れ``) counts its text units."""
+    pieces = re.split(r"[-_+\s]+", unquote(last_segment(url)))
+    return sum(count_words(w) if has_unspaced(w) else int(w.isalpha()) for w in pieces)
 
 
 def classify_page(
