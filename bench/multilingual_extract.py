@@ -2,6 +2,7 @@
 
     python -m bench.multilingual_extract --newspaper4k DIR [--data ../shared/data]
         [--latin] [--engine fast] [--no-before] [--no-anchor]
+    python -m bench.multilingual_extract --data ../shared/data --datasets
 
 Pages (none of them in this repository; where they come from: ``bench/multilingual/README.md``):
 
@@ -19,8 +20,10 @@ over pages), and the same F1 on text units (``\\w+`` tokens of spaced scripts, s
 of scripts written without spaces, where a ``\\w+`` token is a whole clause and the first
 metric all but binary); the page type each engine's record carries (a news page labelled
 ``service`` or anything but ``article`` is listed). "before" is the same engine in the same
-process with the fast engine's block weights counted in characters (``textunits.weighed_length``
-patched back to ``len``), as before text units weighed them.
+process as it was before this measurement (``as_before``: block lengths in characters, the
+page-type gate's old URL date rule and slug count), "ours" as it is. ``--datasets`` runs the same
+before/after on every page of the four shared datasets (English and European pages: nothing
+there should move).
 """
 
 from __future__ import annotations
@@ -37,9 +40,9 @@ from pathlib import Path
 from statistics import mean
 from unittest import mock
 
-from bench.extract_bench import trafilatura_anchor
+from bench.extract_bench import load_all, page_html, trafilatura_anchor, wcxb_page
 from worker import textunits
-from worker.extract import make_extractor
+from worker.extract import make_extractor, pagetype
 from worker.records import BadRecord, Page
 from worker.textunits import UNSPACED_CLASS
 
@@ -202,10 +205,25 @@ def trafilatura() -> Run:
     return lambda html, url: (anchor(html, url), "")
 
 
+OLD_DATE_PATH = re.compile(r"/(?:19|20)\d{2}/\d{1,2}/")
+
+
+def _old_slug_words(url: str) -> int:
+    return len([w for w in re.split(r"[-_+\s]+", pagetype.last_segment(url)) if w.isalpha()])
+
+
 @contextmanager
-def characters_only() -> Iterator[None]:
-    """The fast engine as it weighed blocks before text units: by characters."""
-    with mock.patch.object(textunits, "weighed_length", len):
+def as_before() -> Iterator[None]:
+    """The engine as it was before pages in other scripts were measured: the fast engine
+    weighs blocks by characters, the page-type gate knows only /yyyy/mm/ dates in URLs, takes
+    no date from them, and counts only Latin-letter slug words."""
+    rules = (("article", OLD_DATE_PATH), *pagetype.URL_RULES[1:])
+    with (
+        mock.patch.object(textunits, "weighed_length", len),
+        mock.patch.object(pagetype, "dated_url", lambda url: False),
+        mock.patch.object(pagetype, "URL_RULES", rules),
+        mock.patch.object(pagetype, "slug_words", _old_slug_words),
+    ):
         yield
 
 
@@ -214,7 +232,7 @@ def measure(pages: Sequence[LabelledPage], runs: dict[str, Run]) -> dict[str, li
     for page in pages:
         for name, run in runs.items():
             if name == "before":
-                with characters_only():
+                with as_before():
                     text, page_type = run(page.html, page.url)
             else:
                 text, page_type = run(page.html, page.url)
@@ -266,6 +284,32 @@ def render(pages: Sequence[LabelledPage], results: dict[str, list[dict]]) -> str
     return "\n".join(lines)
 
 
+def compare_datasets(data: Path, engine: str) -> str:
+    """Ours before/after on every page of the four shared datasets, same process: mean word
+    F1 (the shared scorers' metric) per dataset and the pages whose text changed at all."""
+    run = ours(engine)
+    rows: dict[str, list[tuple[float, float, bool]]] = defaultdict(list)
+    for page in load_all(data):
+        html = page_html(page)
+        with as_before():
+            before, _ = run(html, page.url)
+        after, _ = run(html, page.url)
+        rows[page.dataset].append(
+            (
+                wcxb_page(before, page.truth)["f1"],
+                wcxb_page(after, page.truth)["f1"],
+                before != after,
+            )
+        )
+    lines = [f"{'dataset':<12}{'pages':>6}{'before':>9}{'after':>9}{'changed':>9}"]
+    for name, r in rows.items():
+        lines.append(
+            f"{name:<12}{len(r):>6}{mean(x[0] for x in r):>9.4f}{mean(x[1] for x in r):>9.4f}"
+            f"{sum(x[2] for x in r):>9}"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--newspaper4k", type=Path, help="newspaper4k's tests/data folder")
@@ -274,9 +318,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--latin", action="store_true", help="with --data: AEB's Latin-script pages too"
     )
-    parser.add_argument("--no-before", action="store_true", help="skip the characters-only run")
+    parser.add_argument(
+        "--datasets",
+        action="store_true",
+        help="with --data: ours before/after on all pages of the four shared datasets instead",
+    )
+    parser.add_argument("--no-before", action="store_true", help="skip the before run")
     parser.add_argument("--no-anchor", action="store_true", help="skip trafilatura")
     args = parser.parse_args(argv)
+    if args.datasets:
+        if not args.data:
+            parser.error("--datasets needs --data")
+        print(compare_datasets(args.data, args.engine))
+        return 0
     pages: list[LabelledPage] = []
     if args.newspaper4k:
         pages += load_newspaper4k(args.newspaper4k)
@@ -285,7 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not pages:
         parser.error("give --newspaper4k and/or --data")
     runs: dict[str, Run] = {}
-    if not args.no_before and args.engine == "fast":
+    if not args.no_before:
         runs["before"] = ours(args.engine)
     runs["ours"] = ours(args.engine)
     if not args.no_anchor:
