@@ -1,6 +1,6 @@
 """Extraction on pages in other scripts: word F1 and page types, ours against trafilatura.
 
-    python -m bench.multilingual_extract --newspaper4k DIR [--data ../shared/data]
+    python -m bench.multilingual_extract --newspaper4k DIR [--goose3 DIR] [--data ../shared/data]
         [--latin] [--engine fast] [--no-before] [--no-anchor]
     python -m bench.multilingual_extract --data ../shared/data --datasets
 
@@ -11,6 +11,8 @@ Pages (none of them in this repository; where they come from: ``bench/multilingu
   and the page's URL in ``metadata/<name>.json``. The pages of ``PAGES`` are used
   (Chinese, Japanese, Thai, Arabic, Burmese, Latvian, Spanish, and English controls);
   a few expected texts are cut short by newspaper's own extraction, which ``PAGES`` notes.
+* ``--goose3 DIR``: goose3's test pages (Apache-2.0), ``DIR`` being its
+  ``tests/data/content``: the Korean one (``GOOSE3_PAGES``), whose expected text is whole.
 * ``--data DIR``: the shared extraction datasets' pages whose reference text is mostly in
   a script other than Latin (Chinese, Japanese, Korean, Russian pages of AEB and
   Readability), found by script, so nothing is picked by hand.
@@ -69,6 +71,10 @@ PAGES = {
     "fox13now_001": "en",
 }
 
+
+# goose3 test pages with a whole expected text (its Chinese and Arabic ones are newspaper4k's
+# pages with only a first paragraph expected): name -> language
+GOOSE3_PAGES = {"donga_korean": "ko"}
 
 # URLs of pages without a metadata file: from newspaper4k's tests, or (chinese_article,
 # whose test URL is another story's) the page's own share links
@@ -133,6 +139,18 @@ def load_newspaper4k(root: Path) -> list[LabelledPage]:
                 (root / "txt" / f"{name}.txt").read_text(encoding="utf-8"),
             )
         )
+    return pages
+
+
+def load_goose3(root: Path) -> list[LabelledPage]:
+    """goose3's test pages (``tests/data/content``): ``test_<name>.html`` and
+    ``test_<name>.json`` holding the URL and ``expected.cleaned_text``."""
+    pages = []
+    for name, lang in GOOSE3_PAGES.items():
+        spec = json.loads((root / f"test_{name}.json").read_text(encoding="utf-8"))
+        html = (root / f"test_{name}.html").read_text(encoding="utf-8", errors="replace")
+        truth = spec["expected"]["cleaned_text"]
+        pages.append(LabelledPage(f"goose3/{name}", lang, spec["url"], html, truth))
     return pages
 
 
@@ -313,6 +331,7 @@ def compare_datasets(data: Path, engine: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--newspaper4k", type=Path, help="newspaper4k's tests/data folder")
+    parser.add_argument("--goose3", type=Path, help="goose3's tests/data/content folder")
     parser.add_argument("--data", type=Path, help="the shared extraction datasets' folder")
     parser.add_argument("--engine", default="fast", choices=("fast", "trafilatura"))
     parser.add_argument(
@@ -334,6 +353,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     pages: list[LabelledPage] = []
     if args.newspaper4k:
         pages += load_newspaper4k(args.newspaper4k)
+    if args.goose3:
+        pages += load_goose3(args.goose3)
     if args.data:
         pages += load_shared(args.data, args.latin)
     if not pages:

@@ -2,7 +2,7 @@
 method on the labelled pages of ``multilingual_extract``.
 
     python -m bench.multilingual_sites --generator ../shared/bench/sites/make_sites.py \\
-        --newspaper4k DIR [--data ../shared/data] [--pages 6] --out sites.jsonl
+        --newspaper4k DIR [--goose3 DIR] [--data ../shared/data] [--pages 6] --out sites.jsonl
     python -m bench.sites_bench --stream sites.jsonl
 
 The shared generator (``make_sites.py``) reads WCXB's English article pages and keeps those of
@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 import lxml.html
 
-from bench.multilingual_extract import LabelledPage, load_newspaper4k, load_shared
+from bench.multilingual_extract import LabelledPage, load_goose3, load_newspaper4k, load_shared
 from worker.textunits import count_words
 
 MIN_WORDS = 120  # the generator's length floor, counted in text units
@@ -105,6 +105,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--generator", type=Path, required=True, help="make_sites.py")
     parser.add_argument("--newspaper4k", type=Path, help="newspaper4k's tests/data folder")
+    parser.add_argument("--goose3", type=Path, help="goose3's tests/data/content folder")
     parser.add_argument("--data", type=Path, help="the shared extraction datasets' folder")
     parser.add_argument("--pages", type=int, default=6, help="pages per site (at most)")
     parser.add_argument("--seed", type=int, default=7)
@@ -113,6 +114,8 @@ def main() -> int:
     pages: list[LabelledPage] = []
     if args.newspaper4k:
         pages += load_newspaper4k(args.newspaper4k)
+    if args.goose3:
+        pages += load_goose3(args.goose3)
     if args.data:
         pages += load_shared(args.data)
     stream = build(load_generator(args.generator), pages, args.pages, args.seed)
