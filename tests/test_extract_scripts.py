@@ -6,13 +6,15 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from worker.extract import make_extractor
 from worker.extract.fast.dom import Block
 from worker.extract.fast.priors import block_prior
 from worker.extract.pagetype import SLUG_WORDS, dated_url, slug_words, url_hint
 from worker.records import Page
-from worker.textunits import count_words, weighed_length
+from worker.textunits import count_words, has_unspaced, weighed_length
 
 PARAGRAPHS = [
     "新华社北京3月5日电 国家统计局今天发布数据显示，"
@@ -125,3 +127,11 @@ def test_a_slug_in_a_script_without_spaces_counts_its_words() -> None:
     assert slug_words(url) >= SLUG_WORDS
     assert slug_words("https://news.example/a/80642") == 0
     assert slug_words("https://news.example/why-tides-matter-more") == 4
+
+
+@given(st.text(max_size=200))
+def test_text_without_unspaced_letters_weighs_its_length(text: str) -> None:
+    if not has_unspaced(text):
+        assert weighed_length(text) == len(text)
+    else:
+        assert weighed_length(text) > 0
