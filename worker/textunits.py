@@ -187,13 +187,18 @@ _UNSPACED_RE = re.compile(f"[{UNSPACED_CLASS}]")
 
 
 def weighed_length(text: str) -> int:
-    """``len(text)`` with each letter of an unspaced script counted as the characters its
-    share of a word takes in English (a Han character 3.75, a Thai letter 1.5, its marks 0),
-    so a rule that reads "a paragraph is 200 characters" reads Chinese as it reads English.
-    Text without such letters (every ASCII text) is ``len`` exactly; ratios against other
-    character counts (link characters) should stay on ``len``."""
+    """``len(text)`` with each character of an unspaced script counted as the characters its
+    share of a word takes in English (a Han character 3.75, a kana 3, a Thai letter 1.5 and
+    its vowel and tone marks 0), so a rule that reads "a paragraph is 200 characters" reads
+    Chinese as it reads English. Text without such characters (every ASCII text) is ``len``
+    exactly; ratios against other character counts (link characters) should stay on ``len``."""
     if text.isascii() or _UNSPACED_RE.search(text) is None:
         return len(text)
-    w = letter_weights(code_points(text))
-    letters = w > 0
-    return int(len(text) + float((w[letters] * CHARS_PER_WORD - 1.0).sum()) + 0.5)
+    cps = code_points(text)
+    w = letter_weights(cps)
+    bmp = cps < _BMP
+    inside = np.zeros(cps.size, dtype=bool)
+    inside[bmp] = unspaced()[cps[bmp]]
+    inside |= w > 0  # supplementary Han
+    weighed = float(w[inside].sum()) * CHARS_PER_WORD
+    return int(len(text) - int(inside.sum()) + weighed + 0.5)
