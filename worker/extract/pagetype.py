@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import lxml.html
 
@@ -25,7 +25,7 @@ from worker.extract.metadata import (
     jsonld_entities,
     schema_type_names,
 )
-from worker.textunits import count_words
+from worker.textunits import count_words, has_unspaced
 
 PAGE_TYPES = ("article", "forum", "product", "collection", "listing", "documentation", "service")
 
@@ -41,10 +41,17 @@ SERVICE_SCHEMA = frozenset(
 
 # --- URL conventions ------------------------------------------------------------------------------
 
+# A year and month in the path, as sites write them: /2024/03/, /2024-03/05/, /2024-03-05/,
+# /202403/05/, /20240305/ and /2024/0305/ (the last three common on Chinese news sites).
+DATE_PATH = re.compile(
+    r"/(?:19|20)\d{2}(?:[-/]\d{1,2}[-/]"
+    r"|/?(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])?/)"
+)
+
 # Tried in order on "host/path?query"; the first match is the URL's hint. A date in the
 # path is the strongest convention, a section name followed by a long slug the weakest.
 URL_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("article", re.compile(r"/(?:19|20)\d{2}/\d{1,2}/")),
+    ("article", DATE_PATH),
     (
         "forum",
         re.compile(
@@ -220,11 +227,24 @@ def page_signals(
         post_blocks=posts,
         teasers=teasers,
         code_blocks=code,
-        dated=bool(meta and meta.published_at),
+        dated=bool(meta and meta.published_at) or dated_url(url),
         authored=bool(meta and meta.authors),
         slug_words=slug_words(url),
         path_depth=len([p for p in urlsplit(url).path.split("/") if p]),
         has_tree=shape is not None,
+    )
+
+
+def dated_url(url: str) -> bool:
+    """A story filed under a date (``/2019/01/80642``, ``/2023-11/17/c_1129981476.htm``):
+    the URL is the publisher's date where the page declares none in its metadata, as on
+    sites whose slugs are numbers. A date archive (``/2019/01/``, ``/2019/01/05``) is not."""
+    path = urlsplit(url).path
+    found = DATE_PATH.search(path)
+    return (
+        found is not None
+        and re.fullmatch(r"\d{0,2}", last_segment(url)) is None
+        and (found.end() < len(path))
     )
 
 
@@ -234,7 +254,10 @@ def last_segment(url: str) -> str:
 
 
 def slug_words(url: str) -> int:
-    return len([w for w in re.split(r"[-_+\s]+", last_segment(url)) if w.isalpha()])
+    """Words of the URL's last segment, percent-decoded: a slug in a script written without
+    spaces (``/entry/東京で大雪、交通に乱れ``) counts its text units."""
+    pieces = re.split(r"[-_+\s]+", unquote(last_segment(url)))
+    return sum(count_words(w) if has_unspaced(w) else int(w.isalpha()) for w in pieces)
 
 
 def classify_page(

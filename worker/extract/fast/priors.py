@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from worker import textunits
 from worker.extract.fast.dom import Block, Doc
 from worker.extract.fast.selectors import (
     BOILERPLATE_HEADS,
@@ -92,9 +93,10 @@ def is_caption(kind: str, lower: str) -> bool:
 
 
 def block_prior(block: Block) -> float:
-    """Probability that a block is main content, from its own text and tag."""
+    """Probability that a block is main content, from its own text and tag. Lengths are
+    weighed (``textunits.weighed_length``): 60 Chinese characters say what 225 English do."""
     text = block.text
-    n = len(text)
+    n = textunits.weighed_length(text)
     kind = block.kind
     if n <= NOTICE_MAX_CHARS and "rowser" in text and is_browser_notice(text.lower()):
         return PROMO_PRIOR
