@@ -87,6 +87,18 @@ URLS = {
 }
 
 
+# Code point ranges -> the language family a reference text in that script is counted as.
+SCRIPT_RANGES = (
+    (0x3040, 0x30FF, "ja"),
+    (0x4E00, 0x9FFF, "zh"),
+    (0xAC00, 0xD7AF, "ko"),
+    (0x0E00, 0x0E7F, "th"),
+    (0x0600, 0x06FF, "ar"),
+    (0x0400, 0x04FF, "ru"),
+    (0x0000, 0x024F, "latin"),
+)
+
+
 @dataclass(slots=True)
 class LabelledPage:
     uid: str
@@ -100,29 +112,27 @@ def script_of(text: str) -> str:
     """The language family a reference text is written in, by its letters' scripts."""
     counts: Counter[str] = Counter()
     for ch in text:
-        if not ch.isalpha():
-            continue
-        cp = ord(ch)
-        if 0x3040 <= cp <= 0x30FF:
-            counts["ja"] += 1
-        elif 0x4E00 <= cp <= 0x9FFF:
-            counts["zh"] += 1
-        elif 0xAC00 <= cp <= 0xD7AF:
-            counts["ko"] += 1
-        elif 0x0E00 <= cp <= 0x0E7F:
-            counts["th"] += 1
-        elif 0x0600 <= cp <= 0x06FF:
-            counts["ar"] += 1
-        elif 0x0400 <= cp <= 0x04FF:
-            counts["ru"] += 1
-        elif cp < 0x250:
-            counts["latin"] += 1
-        else:
-            counts["other"] += 1
+        if ch.isalpha():
+            cp = ord(ch)
+            counts[next((lang for lo, hi, lang in SCRIPT_RANGES if lo <= cp <= hi), "other")] += 1
     if not counts:
         return "latin"
     top = counts.most_common(1)[0][0]
     return "ja" if top == "zh" and counts["ja"] > 0.1 * sum(counts.values()) else top
+
+
+def load_labelled(
+    newspaper4k: Path | None, goose3: Path | None, data: Path | None, latin: bool = False
+) -> list[LabelledPage]:
+    """The labelled set: whichever of its three sources were given."""
+    pages: list[LabelledPage] = []
+    if newspaper4k:
+        pages += load_newspaper4k(newspaper4k)
+    if goose3:
+        pages += load_goose3(goose3)
+    if data:
+        pages += load_shared(data, latin)
+    return pages
 
 
 def load_newspaper4k(root: Path) -> list[LabelledPage]:
@@ -350,13 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("--datasets needs --data")
         print(compare_datasets(args.data, args.engine))
         return 0
-    pages: list[LabelledPage] = []
-    if args.newspaper4k:
-        pages += load_newspaper4k(args.newspaper4k)
-    if args.goose3:
-        pages += load_goose3(args.goose3)
-    if args.data:
-        pages += load_shared(args.data, args.latin)
+    pages = load_labelled(args.newspaper4k, args.goose3, args.data, args.latin)
     if not pages:
         parser.error("give --newspaper4k and/or --data")
     runs: dict[str, Run] = {}

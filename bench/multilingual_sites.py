@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 import lxml.html
 
-from bench.multilingual_extract import LabelledPage, load_goose3, load_newspaper4k, load_shared
+from bench.multilingual_extract import LabelledPage, load_labelled
 from worker.textunits import count_words
 
 MIN_WORDS = 120  # the generator's length floor, counted in text units
@@ -111,13 +111,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    pages: list[LabelledPage] = []
-    if args.newspaper4k:
-        pages += load_newspaper4k(args.newspaper4k)
-    if args.goose3:
-        pages += load_goose3(args.goose3)
-    if args.data:
-        pages += load_shared(args.data)
+    pages = load_labelled(args.newspaper4k, args.goose3, args.data)
     stream = build(load_generator(args.generator), pages, args.pages, args.seed)
     with args.out.open("w", encoding="utf-8") as out:
         for record in stream:
