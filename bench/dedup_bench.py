@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from worker.dedup import Deduper, make_deduper
+from worker.dedup import BUCKET_BITS, MAX_DOCS, REDIS_URL, Deduper, make_deduper
 from worker.records import DedupVerdict
 
 
@@ -157,9 +157,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stream", type=Path, required=True)
     parser.add_argument("--backend", choices=("memory", "redis"), default="memory")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--redis-url", default=REDIS_URL)
     parser.add_argument(
-        "--redis-bucket-bits", type=int, default=16, help="size for the stream (RedisDeduper)"
+        "--redis-bucket-bits",
+        type=int,
+        default=BUCKET_BITS,
+        help="size for the stream (RedisDeduper)",
     )
     parser.add_argument("--containment", type=float, help="override the verification threshold")
     parser.add_argument("--limit", type=int, help="first N documents only")
@@ -173,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         args.backend,
         redis_url=args.redis_url,
         key_prefix=prefix,
-        max_docs=max(1_000_000, len(docs)),
+        max_docs=max(MAX_DOCS, len(docs)),
         redis_bucket_bits=args.redis_bucket_bits,
         containment=args.containment,
     )

@@ -19,7 +19,7 @@ import tracemalloc
 import uuid
 from collections import Counter
 
-from worker.dedup import make_deduper
+from worker.dedup import REDIS_URL, make_deduper
 from worker.dedup.pages import text_hash
 from worker.records import Sighting
 
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--backend", choices=("memory", "redis"), default="memory")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--redis-url", default=REDIS_URL)
     args = parser.parse_args(argv)
     prefix = f"bench:recrawl:{uuid.uuid4().hex[:8]}:"
     d = make_deduper(args.backend, redis_url=args.redis_url, key_prefix=prefix)

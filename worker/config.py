@@ -11,13 +11,22 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from worker import dedup
+from worker.decode import DEFAULT_MAX_BYTES
 from worker.dedup.verify import CONTAINMENT
+from worker.templates import ColdStart, Limits, TemplateConfig
+
+# Defaults owned by the parts they configure: each value is written once, there.
+_LIMITS = Limits()
+_COLD = ColdStart()
+_TEMPLATES = TemplateConfig()
 
 PREFIX = "INGEST_"
 
@@ -108,7 +117,7 @@ class Settings:
     )
     # --- Pages and extraction ----------------------------------------------------------
     max_page_bytes: int = _opt(
-        16 * 2**20, "Largest accepted page (after gunzip), bytes.", minimum=1024
+        DEFAULT_MAX_BYTES, "Largest accepted page (after gunzip), bytes.", minimum=1024
     )
     max_text_chars: int = _opt(
         2_000_000,
@@ -142,46 +151,54 @@ class Settings:
         True, "Learn each site's template (lines on several of its pages) and remove it."
     )
     site_key: str = _opt(
-        "host",
+        _TEMPLATES.site_by,
         "What a site is: the host (www. ignored) or the registered domain.",
         choices=("host", "domain"),
     )
     site_min_pages: int = _opt(
-        3,
+        _LIMITS.min_pages,
         "Distinct pages of a site a line must be on to count as its template.",
         minimum=2,
         advanced=True,
     )
     site_window_pages: int = _opt(
-        32, "Most recent pages kept as evidence per site.", minimum=2, advanced=True
+        _LIMITS.window_pages,
+        "Most recent pages kept as evidence per site.",
+        minimum=2,
+        advanced=True,
     )
     site_max_sites: int = _opt(
-        10_000, "Sites tracked; the least recently seen are dropped beyond this.", minimum=1
+        _LIMITS.max_sites,
+        "Sites tracked; the least recently seen are dropped beyond this.",
+        minimum=1,
     )
     site_ttl_s: float = _opt(
-        14 * 86400.0, "Sites not seen for this long are dropped (seconds).", minimum=60
+        _LIMITS.ttl_s, "Sites not seen for this long are dropped (seconds).", minimum=60
     )
     site_cold_start: str = _opt(
-        "republish",
+        _COLD.policy,
         "A new site's first pages: publish as they are, or also re-publish them improved "
         "under the same key once the site's template is known.",
         choices=("publish", "republish"),
     )
     site_settle_pages: int = _opt(
-        4,
+        _COLD.settle_pages,
         "republish: pages arriving while their site has fewer are revisable.",
         minimum=1,
         advanced=True,
     )
     site_min_change: float = _opt(
-        0.02,
+        _COLD.min_change,
         "republish: share of a page's words that must change to re-publish.",
         minimum=0,
         advanced=True,
     )
     site_snapshot: str = _opt("", "File site templates are snapshotted to (empty: none).")
     site_snapshot_every_s: float = _opt(
-        60.0, "Least time between two site-template snapshots.", minimum=0, advanced=True
+        _TEMPLATES.snapshot_every_s,
+        "Least time between two site-template snapshots.",
+        minimum=0,
+        advanced=True,
     )
     # --- Dedup -------------------------------------------------------------------------
     duplicate_policy: str = _opt(
@@ -192,9 +209,11 @@ class Settings:
     )
     dedup_snapshot: str = _opt("", "File the in-process index is snapshotted to (memory).")
     dedup_window_s: float = _opt(
-        7 * 86400.0, "How long a story stays in the index (seconds).", minimum=60
+        dedup.WINDOW_S, "How long a story stays in the index (seconds).", minimum=60
     )
-    dedup_max_docs: int = _opt(1_000_000, "Most stories the in-process index holds.", minimum=100)
+    dedup_max_docs: int = _opt(
+        dedup.MAX_DOCS, "Most stories the in-process index holds.", minimum=100
+    )
     dedup_containment: float = _opt(
         CONTAINMENT,
         "Near-duplicate threshold: share of the shorter text's 5-word shingles found in an "
@@ -203,16 +222,14 @@ class Settings:
         minimum=0.1,
         maximum=1.0,
     )
-    redis_key_prefix: str = _opt("ingest:dedup:", "Prefix of every Redis key of the index.")
+    redis_key_prefix: str = _opt(dedup.KEY_PREFIX, "Prefix of every Redis key of the index.")
     redis_bucket_bits: int = _opt(
-        16,
+        dedup.BUCKET_BITS,
         "Redis index buckets = 2^bits; size to about a third of the stories per window.",
         minimum=4,
         advanced=True,
     )
-    redis_url: str = _opt(
-        "redis://127.0.0.1:6379/0", "Redis URL for the shared dedup index.", secret=True
-    )
+    redis_url: str = _opt(dedup.REDIS_URL, "Redis URL for the shared dedup index.", secret=True)
     # --- Operations --------------------------------------------------------------------
     metrics_host: str = _opt("127.0.0.1", "Address of the metrics/health HTTP server.")
     metrics_port: int = _opt(
@@ -273,9 +290,12 @@ def _convert(name: str, raw: str, default: Any) -> Any:
             raise ConfigError(f"{label}: expected an integer, got {raw!r}") from None
     if isinstance(default, float):
         try:
-            return float(raw)
+            value = float(raw)
         except ValueError:
             raise ConfigError(f"{label}: expected a number, got {raw!r}") from None
+        if not math.isfinite(value):  # nan passes every bound check, inf every minimum
+            raise ConfigError(f"{label}: expected a finite number, got {raw!r}")
+        return value
     return raw.strip()
 
 
@@ -382,15 +402,17 @@ def misspelt(env: Mapping[str, str] | None = None) -> list[str]:
     return warnings
 
 
-def describe() -> list[tuple[str, str, str]]:
-    """(env var, default, help) rows, for the README's configuration table."""
+def describe(advanced: bool | None = None) -> list[tuple[str, str, str]]:
+    """(env var, default, help) rows for the README's tables: the everyday settings
+    (``advanced=False``), the expert knobs (``True``) or all of them (None)."""
     return [
         (
             env_name(f.name),
             "***" if f.metadata.get("secret") else repr(f.default),
-            help_text(f),
+            f.metadata["help"],
         )
         for f in fields(Settings)
+        if advanced is None or bool(f.metadata.get("advanced")) == advanced
     ]
 
 

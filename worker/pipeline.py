@@ -94,7 +94,6 @@ def build_deduper(settings: Settings) -> Deduper:
         settings.dedup_backend,
         redis_url=settings.redis_url,
         key_prefix=settings.redis_key_prefix,
-        ttl_s=int(settings.dedup_window_s),
         window_s=settings.dedup_window_s,
         max_docs=settings.dedup_max_docs,
         snapshot_path=settings.dedup_snapshot or None,

@@ -25,6 +25,14 @@ from worker.records import DedupVerdict, Reservation, Sighting
 if TYPE_CHECKING:
     import numpy as np
 
+# The index's defaults, here once: the settings (``INGEST_DEDUP_*``, ``INGEST_REDIS_*``),
+# ``make_deduper`` and the benchmarks take them from here.
+WINDOW_S = 7 * 86400.0  # how long a story stays in the index
+MAX_DOCS = 1_000_000  # most stories the in-process index holds
+KEY_PREFIX = "ingest:dedup:"  # of every Redis key of the shared index
+REDIS_URL = "redis://127.0.0.1:6379/0"
+BUCKET_BITS = 16  # the Redis index has 2**bits buckets per epoch
+
 
 class Deduper(Protocol):
     def check(
@@ -46,19 +54,18 @@ def make_deduper(
     backend: str = "memory",
     *,
     redis_url: str | None = None,
-    key_prefix: str = "ingest:dedup:",
-    ttl_s: int = 7 * 86400,
-    window_s: float = 7 * 86400,
-    max_docs: int = 1_000_000,
+    key_prefix: str = KEY_PREFIX,
+    window_s: float = WINDOW_S,
+    max_docs: int = MAX_DOCS,
     snapshot_path: str | None = None,
-    redis_bucket_bits: int = 16,
+    redis_bucket_bits: int = BUCKET_BITS,
     containment: float | None = None,
 ) -> Deduper:
     """A deduper on the in-process index (``memory``) or the shared one (``redis``).
 
-    ``window_s``/``max_docs``/``snapshot_path`` bound and persist the in-process
-    index; ``ttl_s``/``key_prefix``/``redis_bucket_bits`` apply to Redis (size the
-    buckets as ``RedisDeduper`` says). ``containment`` is the near-duplicate
+    ``window_s`` is how long a story stays in either index; ``max_docs``/``snapshot_path``
+    bound and persist the in-process one; ``key_prefix``/``redis_bucket_bits`` apply to
+    Redis (size the buckets as ``RedisDeduper`` says). ``containment`` is the near-duplicate
     threshold (``INGEST_DEDUP_CONTAINMENT``; None: ``verify.CONTAINMENT``).
     """
     from worker.dedup.verify import Thresholds
@@ -77,9 +84,9 @@ def make_deduper(
         from worker.dedup.redis_store import RedisDeduper
 
         return RedisDeduper(
-            redis_url or "redis://127.0.0.1:6379/0",
+            redis_url or REDIS_URL,
             key_prefix=key_prefix,
-            ttl_s=ttl_s,
+            ttl_s=int(window_s),
             bucket_bits=redis_bucket_bits,
             thresholds=thresholds,
         )
