@@ -283,6 +283,26 @@ def cmd_replay_dlq(args: argparse.Namespace, settings: Settings) -> int:
     )
 
 
+# ``python -m worker.dedup.offline``'s older flag names, and the settings they stand for.
+OLD_DEDUP_FLAGS = {
+    "--backend": "--dedup-backend",
+    "--key-prefix": "--redis-key-prefix",
+    "--snapshot": "--dedup-snapshot",
+}
+
+
+def dedup_module_main(argv: Sequence[str] | None = None) -> int:
+    """``python -m worker.dedup.offline``: ``ingest-worker dedup`` with its older flag names,
+    so it keeps no defaults of its own."""
+    args = sys.argv[1:] if argv is None else argv
+    return main(["dedup", *map(_new_dedup_flag, args)])
+
+
+def _new_dedup_flag(arg: str) -> str:
+    name, eq, value = arg.partition("=")
+    return OLD_DEDUP_FLAGS.get(name, name) + eq + value
+
+
 def _timestamp_ms(value: str) -> int:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -1,5 +1,8 @@
 """The dead-letter format: the input's key, value and headers, plus why and where it failed.
 
+Written here (``dead_letter_headers``, ``dead_letter_key``) and read here (``error_reason``,
+``replay_headers``, ``replayable`` for ``replay-dlq``), so the header names live in one file.
+
 A dead letter must always be producible, whatever the input's headers hold: kafka-python
 refuses a null header value or a key that does not encode, and a refused dead letter
 would stop the partition. So the headers are made safe here, and when that changed
@@ -9,10 +12,13 @@ anything the originals travel along, encoded, in ``original_headers``.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import orjson
+
+if TYPE_CHECKING:
+    from worker.records import Origin
 
 # Headers the worker adds to a dead letter (``replay-dlq`` strips them before replaying).
 DLQ_HEADERS = (
@@ -38,6 +44,57 @@ def unreadable(headers: Iterable[tuple[Any, Any]] | None) -> tuple[str, str] | N
             reason, _, detail = _as_bytes(value).decode("utf-8", "replace").partition(": ")
             return reason, detail
     return None
+
+
+def dead_letter_headers(
+    headers: Sequence[tuple[Any, Any]],
+    origin: Origin,
+    *,
+    stage: str,
+    reason: str,
+    detail: str,
+    failed_at: str,
+    value_omitted: bool = False,
+) -> list[tuple[str, bytes]]:
+    """A dead letter's headers: the input's (``safe_headers``), then why and where it failed;
+    ``value_omitted`` when the dead letter cannot carry the input's value (not replayable)."""
+    kept = safe_headers(headers)
+    extra = {
+        "error_stage": stage,
+        "error_reason": reason,
+        "error_detail": detail,
+        "source_topic": origin.topic or "",
+        "source_partition": "" if origin.partition is None else str(origin.partition),
+        "source_offset": "" if origin.offset is None else str(origin.offset),
+        "failed_at": failed_at,
+    }
+    kept.extend((k, v.encode("utf-8", "replace")) for k, v in extra.items())
+    if value_omitted:
+        kept.append(("value_omitted", reason.encode()))
+    return kept
+
+
+def dead_letter_key(key: bytes | None, value: bytes | None, origin: Origin) -> bytes | None:
+    """The input's key; its source position when it has neither key nor value (a producer
+    refuses such a record)."""
+    if key is None and value is None:
+        return f"{origin.topic}/{origin.partition}/{origin.offset}".encode()
+    return key
+
+
+def error_reason(headers: Mapping[str, bytes]) -> str:
+    """Why a dead letter failed (its ``error_reason``), "" when it has none."""
+    return headers.get("error_reason", b"").decode("utf-8", "replace")
+
+
+def replayable(headers: Mapping[str, bytes]) -> bool:
+    """Whether a dead letter still holds the input's value (else there is nothing to replay)."""
+    return "value_omitted" not in headers
+
+
+def replay_headers(headers: Iterable[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """A dead letter's headers less the ones the worker added."""
+    return [(k, v) for k, v in headers if k not in DLQ_HEADERS]
 
 
 def safe_headers(headers: Sequence[tuple[Any, Any]]) -> list[tuple[str, bytes]]:

@@ -18,7 +18,7 @@ import numpy as np
 from worker.article import build_article, canonical_url_of, now_iso, serialise
 from worker.budget import BudgetExceeded, time_budget
 from worker.config import Settings
-from worker.deadletter import safe_headers, unreadable
+from worker.deadletter import dead_letter_headers, dead_letter_key, unreadable
 from worker.decode import decode
 from worker.dedup import Deduper
 from worker.dedup.minhash import default_sketcher
@@ -375,25 +375,20 @@ def failed_outcome(
             "skipped", reason=failed.reason, record_id=failed.record_id, timings=failed.timings
         )
     # The original value and headers, plus why and where it failed (replay-dlq strips these).
-    kept = safe_headers(headers)
-    extra = {
-        "error_stage": failed.stage,
-        "error_reason": failed.reason,
-        "error_detail": failed.detail,
-        "source_topic": origin.topic or "",
-        "source_partition": "" if origin.partition is None else str(origin.partition),
-        "source_offset": "" if origin.offset is None else str(origin.offset),
-        "failed_at": now_iso(),
-    }
-    kept.extend((k, v.encode("utf-8", "replace")) for k, v in extra.items())
-    if failed.stage == "kafka":  # the client could not decode it: there is no value to keep
-        kept.append(("value_omitted", failed.reason.encode()))
-    if key is None and value is None:  # a producer refuses a record with neither
-        key = f"{origin.topic}/{origin.partition}/{origin.offset}".encode()
+    # A record the client could not decode (stage kafka) has no value to keep.
+    kept = dead_letter_headers(
+        headers,
+        origin,
+        stage=failed.stage,
+        reason=failed.reason,
+        detail=failed.detail,
+        failed_at=now_iso(),
+        value_omitted=failed.stage == "kafka",
+    )
     return Outcome(
         "dead_letter",
         settings.dlq_topic,
-        key,
+        dead_letter_key(key, value, origin),
         value,
         kept,
         reason=failed.reason,

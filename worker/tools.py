@@ -13,7 +13,7 @@ from kafka import TopicPartition
 
 from worker import kafka_io
 from worker.config import Settings
-from worker.deadletter import DLQ_HEADERS
+from worker.deadletter import error_reason, replay_headers, replayable
 from worker.logs import get_logger
 
 log = get_logger("worker.tools")
@@ -91,12 +91,11 @@ def replay_dlq(
     replayed = skipped = 0
     for record in _drain(settings, settings.dlq_topic, idle_s, since_ms):
         headers = dict(record.headers or [])
-        reason = headers.get("error_reason", b"").decode("utf-8", "replace")
-        if (reasons and reason not in reasons) or "value_omitted" in headers:
+        if (reasons and error_reason(headers) not in reasons) or not replayable(headers):
             skipped += 1
             continue
         if producer is not None:
-            kept = [(k, v) for k, v in record.headers or [] if k not in DLQ_HEADERS]
+            kept = replay_headers(record.headers or [])
             producer.send(
                 settings.input_topic, key=record.key, value=record.value, headers=kept or None
             )

@@ -9,7 +9,6 @@ Input lines ``{"id","ts","source","title","text"}`` in arrival order; output one
 
 from __future__ import annotations
 
-import sys
 from typing import BinaryIO
 
 import orjson
@@ -33,27 +32,7 @@ def run_offline(inp: BinaryIO, out: BinaryIO, deduper: Deduper) -> int:
     return count
 
 
-# This module's older flag names, and the settings they stand for.
-OLD_FLAGS = {
-    "--backend": "--dedup-backend",
-    "--key-prefix": "--redis-key-prefix",
-    "--snapshot": "--dedup-snapshot",
-}
+if __name__ == "__main__":  # the older entry point: ``ingest-worker dedup`` (worker.cli)
+    from worker.cli import dedup_module_main
 
-
-def main(argv: list[str] | None = None) -> int:
-    """``ingest-worker dedup`` over stdin: its settings (``INGEST_*`` variables, flags) give
-    every default, so this entry point keeps none of its own; the older flags still work."""
-    from worker.cli import main as cli_main
-
-    args = sys.argv[1:] if argv is None else argv
-    return cli_main(["dedup", *map(new_flag, args)])
-
-
-def new_flag(arg: str) -> str:
-    name, eq, value = arg.partition("=")
-    return OLD_FLAGS.get(name, name) + eq + value
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(dedup_module_main())
