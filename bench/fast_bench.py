@@ -13,8 +13,8 @@ Two modes:
   the extraction calls (wall and CPU time) and prints AEB shingle F1 and WCXB
   word F1 (overall, articles, per page type). ``--baseline`` times trafilatura
   on the same pages in the same process, so the speed ratio survives a busy
-  machine. ``--record`` also times ``fast.page.extract_page``: the same text plus page
-  metadata, page type and language from the same parse, as the worker runs it.
+  machine. ``--record`` also times the worker's ``make_extractor("fast")``: the same text plus
+  page metadata, page type and language from the same parse, as the worker runs it.
 
 Pages, metrics and scoring are ``bench.extract_bench``'s (the benchmarks' own
 definitions); this module adds the engine-only timing.
@@ -69,11 +69,16 @@ def fast_extract(html: str, url: str) -> str:
     return extract_fast(html, url or None).text
 
 
-def record_extract(html: str, url: str) -> str:
-    from worker.extract.fast.page import extract_page
+def record_extractor() -> Callable[[str, str], str]:
+    """The worker's own ``fast`` extractor (``make_extractor``): text, metadata, page type and
+    language from one parse, as the worker runs it."""
+    from worker.extract import make_extractor
     from worker.records import Page
 
-    return extract_page(Page(url=url, body=html, body_kind="html", input_format="raw")).text
+    extract = make_extractor("fast")
+    return lambda html, url: (
+        extract(Page(url=url, body=html, body_kind="html", input_format="raw")).text
+    )
 
 
 def trafilatura_extract(html: str, url: str) -> str:
@@ -170,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=0, help="first N pages per dataset")
     parser.add_argument("--baseline", action="store_true", help="also time trafilatura")
     parser.add_argument(
-        "--record", action="store_true", help="also time the complete record (fast.page)"
+        "--record", action="store_true", help="also time the complete record (make_extractor)"
     )
     parser.add_argument("--save", type=Path, help="write per-page outputs and scores (JSONL)")
     args = parser.parse_args(argv)
@@ -184,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no pages under {args.data}")
     runs = [("fast", fast_extract)]
     if args.record:
-        runs.append(("fast record", record_extract))
+        runs.append(("fast record", record_extractor()))
     if args.baseline:
         runs.append(("trafilatura", trafilatura_extract))
     results = []

@@ -1,12 +1,12 @@
 """Page-type gate accuracy on WCXB: article vs non-article, and the seven labels.
 
-    python -m bench.pagetype_accuracy --wcxb DIR [--split dev] [--limit N] [--engine fast]
+    python -m bench.pagetype_accuracy --wcxb DIR [--split dev] [--limit N] [--engine ENGINE]
 
 DIR is the WCXB folder (``<split>/html/<id>.html.gz`` and ``<split>/ground-truth/<id>.json``,
 whose ``_internal.page_type.primary`` is the label), read by the extraction benchmark's
 loader (``extract_bench.load_wcxb``: ``category`` counts as ``collection``). Each page goes
-through the worker's own engine (``make_extractor``: ``trafilatura``, the default, or
-``fast``), whose record carries the page type. One process, pages in file order.
+through the worker's own engine (``make_extractor``: the worker's default, ``fast``, or
+``trafilatura``), whose record carries the page type. One process, pages in file order.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bench.extract_bench import load_wcxb, page_html
-from worker.extract import make_extractor
+from bench.extract_bench import DEFAULT_ENGINE, load_wcxb, page_html
+from worker.extract import ENGINES, make_extractor
 from worker.extract.pagetype import PAGE_TYPES, is_article
 from worker.records import Page
 
@@ -44,7 +44,7 @@ def report(confusion: Counter[tuple[str, str]], seconds: float) -> str:
 
 
 def confusion_matrix(
-    root: Path, split: str, engine: str = "trafilatura", limit: int | None = None
+    root: Path, split: str, engine: str = DEFAULT_ENGINE, limit: int | None = None
 ) -> Counter[tuple[str, str]]:
     """(label, predicted) counts over the split's labelled pages, with the worker's engine."""
     extract = make_extractor(engine)
@@ -64,7 +64,9 @@ def main() -> None:
     parser.add_argument("--wcxb", type=Path, required=True, help="the WCXB folder")
     parser.add_argument("--split", default="dev")
     parser.add_argument("--limit", type=int, default=None, help="first N pages only")
-    parser.add_argument("--engine", choices=("trafilatura", "fast"), default="trafilatura")
+    parser.add_argument(
+        "--engine", choices=ENGINES, default=DEFAULT_ENGINE, help="default: the worker's"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     confusion = confusion_matrix(args.wcxb, args.split, args.engine, args.limit)

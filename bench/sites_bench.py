@@ -39,8 +39,7 @@ from statistics import mean
 import orjson
 
 from worker.config import Settings
-from worker.extract import ENGINES, make_extractor
-from worker.extract.text import extract_text_page
+from worker.extract import ENGINES, Extractor, make_extractor
 from worker.records import Extracted, Page
 from worker.templates.coldstart import ColdStart, Emission, PageIn, TemplateStream
 from worker.templates.snapshot import save_snapshot
@@ -154,13 +153,15 @@ def extract_all(
     return pages
 
 
-def extract_form(extract: object, record: dict, form: str) -> Extraction:
+def extract_form(extract: Extractor, record: dict, form: str) -> Extraction:
+    """One form of a page through the worker's extractor (``make_extractor``), which reads
+    a text dump with the plain-text cleaner as the worker does."""
     if form == "html":
         page = Page(url=record["url"], body=record["html"], body_kind="html", input_format="json")
-        got = extract(page)  # type: ignore[operator]
+        got = extract(page)
         return Extraction(got.text, got.title, None)
     page = Page(url=record["url"], body=record["text_dump"], body_kind="text", input_format="json")
-    got = extract_text_page(page)
+    got = extract(page)
     return Extraction(got.text, got.title, source_lines(page))
 
 
