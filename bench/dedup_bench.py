@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from worker.dedup import BUCKET_BITS, MAX_DOCS, REDIS_URL, Deduper, make_deduper
+from worker.dedup import BACKENDS, BUCKET_BITS, MAX_DOCS, REDIS_URL, Deduper, make_deduper
 from worker.records import DedupVerdict
 
 
@@ -156,7 +156,7 @@ def _batches(items: Iterable[bytes], size: int) -> Iterator[list[bytes]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stream", type=Path, required=True)
-    parser.add_argument("--backend", choices=("memory", "redis"), default="memory")
+    parser.add_argument("--backend", choices=BACKENDS, default=BACKENDS[0])
     parser.add_argument("--redis-url", default=REDIS_URL)
     parser.add_argument(
         "--redis-bucket-bits",

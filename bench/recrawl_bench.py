@@ -19,7 +19,7 @@ import tracemalloc
 import uuid
 from collections import Counter
 
-from worker.dedup import REDIS_URL, make_deduper
+from worker.dedup import BACKENDS, REDIS_URL, make_deduper
 from worker.dedup.pages import text_hash
 from worker.records import Sighting
 
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--backend", choices=("memory", "redis"), default="memory")
+    parser.add_argument("--backend", choices=BACKENDS, default=BACKENDS[0])
     parser.add_argument("--redis-url", default=REDIS_URL)
     args = parser.parse_args(argv)
     prefix = f"bench:recrawl:{uuid.uuid4().hex[:8]}:"

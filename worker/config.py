@@ -205,7 +205,7 @@ class Settings:
         "topic", "What to do with duplicates.", choices=("topic", "drop", "annotate")
     )
     dedup_backend: str = _opt(
-        "memory", "Dedup index: in process or shared in Redis.", choices=("memory", "redis")
+        dedup.BACKENDS[0], "Dedup index: in process or shared in Redis.", choices=dedup.BACKENDS
     )
     dedup_snapshot: str = _opt("", "File the in-process index is snapshotted to (memory).")
     dedup_window_s: float = _opt(

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 # The index's defaults, here once: the settings (``INGEST_DEDUP_*``, ``INGEST_REDIS_*``),
 # ``make_deduper`` and the benchmarks take them from here.
+BACKENDS = ("memory", "redis")  # the first is the default
 WINDOW_S = 7 * 86400.0  # how long a story stays in the index
 MAX_DOCS = 1_000_000  # most stories the in-process index holds
 KEY_PREFIX = "ingest:dedup:"  # of every Redis key of the shared index
@@ -51,7 +52,7 @@ class Deduper(Protocol):
 
 
 def make_deduper(
-    backend: str = "memory",
+    backend: str = BACKENDS[0],
     *,
     redis_url: str | None = None,
     key_prefix: str = KEY_PREFIX,
