@@ -21,6 +21,7 @@ from typing import Any
 from worker import dedup
 from worker.decode import DEFAULT_MAX_BYTES
 from worker.dedup.verify import CONTAINMENT
+from worker.extract import ENGINES
 from worker.templates import ColdStart, Limits, TemplateConfig
 
 # Defaults owned by the parts they configure: each value is written once, there.
@@ -136,9 +137,9 @@ class Settings:
         advanced=True,
     )
     extractor: str = _opt(
-        "fast",
+        ENGINES[0],
         "Extraction engine: our fast Lexbor engine, or trafilatura plus our rules.",
-        choices=("fast", "trafilatura"),
+        choices=ENGINES,
     )
     non_article_policy: str = _opt(
         "publish",

@@ -15,10 +15,10 @@ class Extractor(Protocol):
     def __call__(self, page: Page) -> Extracted: ...
 
 
-ENGINES = ("fast", "trafilatura")
+ENGINES = ("fast", "trafilatura")  # the first is the default (``INGEST_EXTRACTOR``)
 
 
-def make_extractor(name: str = "fast") -> Extractor:
+def make_extractor(name: str = ENGINES[0]) -> Extractor:
     from worker.extract.language import warm_up
     from worker.extract.text import extract_text_page
 
