@@ -121,6 +121,7 @@ class Correction:
     doc_id: str  # the demoted page
     topic: str | None  # where its output was published
     value: bytes  # that output
+    status: DedupStatus  # what it is now: the new canonical's exact or near duplicate
     similarity: float | None  # the new canonical's similarity to it
 
 

@@ -170,7 +170,8 @@ class MemoryDeduper:
         # rewrites the demoted row in place (status, duplicate_of, similarity).
         self.race_window_s = race_window_s
         self._kept = KeptOutputs(kept_outputs)
-        self._demoted: dict[int, int] = {}  # takeover row -> the canonical row it demoted
+        # takeover row -> the canonical row it demoted, and the correction (again on a replay)
+        self._demoted: dict[int, tuple[int, Correction]] = {}
         if snapshot_path and os.path.exists(snapshot_path):
             self.load(snapshot_path)
 
@@ -199,7 +200,9 @@ class MemoryDeduper:
             chunk, row = found
             if chunk.doc_ids[row] == doc_id:  # a version of this page, never its own copy
                 if chunk.origins[row] == seen.origin:  # a replay: the same verdict again
-                    return chunk.verdict(row, Reservation(doc_id, seen.origin, seq))
+                    verdict = chunk.verdict(row, Reservation(doc_id, seen.origin, seq))
+                    taken = self._demoted.get(seq)  # an unsettled takeover: correct again
+                    return verdict if taken is None else replace(verdict, correction=taken[1])
                 own.append((chunk, row))
             elif chunk.status[row] < pages.CANONICAL:
                 candidate = chunk.get(row)
@@ -250,7 +253,7 @@ class MemoryDeduper:
                 chunk.clear(row)
                 demoted = self._demoted.pop(r.token, None)
                 if demoted is not None:  # the takeover never happened: canonical again
-                    self._restore(demoted)
+                    self._restore(demoted[0])
 
     def close(self) -> None:
         if self.snapshot_path:
@@ -342,13 +345,13 @@ class MemoryDeduper:
         kept = self._kept.get(other, chunk.origins[row] or "")
         if kept is None or self._versions(other, now) != 1:
             return None
-        correction = Correction(other, kept[0], kept[1], decided.similarity)
+        correction = Correction(other, *kept, decided.status, decided.similarity)
         reservation = Reservation(doc_id, seen.origin, self._next)
         verdict = DedupVerdict(
             "new", decided.cluster_id, None, None, 1, None, reservation, correction
         )
         self._insert(doc_id, sketch, keys, now, seen, verdict)
-        self._demoted[reservation.token] = canonical
+        self._demoted[reservation.token] = (canonical, correction)
         chunk.status[row] = pages.STATUSES.index(decided.status)
         chunk.dup_of[row] = doc_id
         chunk.similarity[row] = np.nan if decided.similarity is None else decided.similarity

@@ -103,7 +103,8 @@ MAX_VERSIONS = 8  # versions kept per page: a replay of an older one is a recraw
 # (bucket, field) pairs.
 # Returns {0, entry} (a replay), {1, entry} (stored, reserved), {3, entry} (unchanged: the
 # latest entry), {4} (the page's latest version is reserved by another worker),
-# {5, entry, kept output} (stored, reserved, taking the canonical's place) or
+# {5, entry, kept output} (stored, reserved, taking the canonical's place; a replay of
+# such a version is {0, entry, kept output}) or
 # {2, latest version, ref, record, held, cluster, ...} (the live candidates, whether another
 # worker holds each and a taken-over cluster id, or ""; nothing written).
 CHECK_AND_INSERT = """
@@ -111,6 +112,9 @@ local prefix, own = ARGV[1], ARGV[2]
 local ttl, ep, cap = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local origin, owner, hold = ARGV[8], ARGV[11], tonumber(ARGV[12])
 local now = tonumber(redis.call('TIME')[1])
+local function raw(h)
+  return (h:gsub('..', function(c) return string.char(tonumber(c, 16)) end))
+end
 local function hex(b)
   return (b:gsub('.', function(c) return string.format('%02x', c:byte()) end))
 end
@@ -124,6 +128,7 @@ for _, e in ipairs(entries) do
       redis.call('SET', pkey, cjson.encode(entries), 'KEEPTTL')
       if e.r then redis.call('SET', prefix .. 'w:' .. own, owner, 'EX', hold) end
     end
+    if e.t then return {0, cjson.encode(e), redis.call('GET', prefix .. 'o:' .. raw(e.tr))} end
     return {0, cjson.encode(e)}
   end
 end
@@ -189,7 +194,7 @@ if ARGV[14] ~= '' and ARGV[19] ~= '' and ARGV[17] ~= '' and not latest then
     redis.call('SET', ckey, cjson.encode(ce), 'KEEPTTL')
     redis.call('SET', prefix .. 'n:' .. ARGV[20], 1, 'EX', ttl)
     redis.call('SET', prefix .. 'k:' .. own, c.k, 'EX', ttl)
-    e.t, e.tr = hex(ARGV[19]), hex(ARGV[20])
+    e.t, e.tr, e.td, e.ts, e.tm = hex(ARGV[19]), hex(ARGV[20]), d.d, d.s, d.m
     cluster = c.k
   end
 end
@@ -330,17 +335,17 @@ class RedisDeduper:
         fetched = b"" if seen.fetched_at is None else repr(float(seen.fetched_at)).encode()
         decided, latest, expected = b"", 0, b""  # first call: insert if nothing to judge
         target: tuple[bytes, bytes] = (b"", b"")  # the canonical a takeover would demote
-        taken_id, taken_sim = "", None  # and its doc id, the copy's similarity to it
         for _ in range(MAX_ATTEMPTS):
             race_args = [fetched, self.race_window_s, *target, doc_id]
             reply = self.call([*args, decided, latest, expected, *race_args, *pairs])
             code = reply[0]
             if code in (0, 1, 5):  # a replay, or stored (5: taking the canonical's place)
-                verdict = _verdict(orjson.loads(reply[1]))
+                entry = orjson.loads(reply[1])
+                verdict = _verdict(entry)
                 correction = None
-                if code == 5:
+                if len(reply) > 2 and reply[2]:  # a takeover (or its replay): correct
                     topic, value = unpack_output(reply[2])
-                    correction = Correction(taken_id, topic, value, taken_sim)
+                    correction = Correction(entry["td"], topic, value, entry["ts"], entry.get("tm"))
                 reserved = Reservation(doc_id, seen.origin)
                 return replace(verdict, reservation=reserved, correction=correction)
             if code == 3:
@@ -367,7 +372,6 @@ class RedisDeduper:
                 cluster = taken.decode() if taken else verdict.cluster_id
                 if int(latest) == 0 and fetched and self.race_window_s > 0:
                     target = (_key(verdict.duplicate_of or ""), ref)
-                    taken_id, taken_sim = verdict.duplicate_of or "", verdict.similarity
                 decided = orjson.dumps(
                     {
                         "s": verdict.status,
