@@ -5,22 +5,32 @@ The Redis cases run on a real server (``redis_url``, conftest), each under its o
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
+from importlib import resources
 from pathlib import Path
 
 import orjson
 import pytest
 import redis
+from jsonschema import Draft202012Validator
 from test_dedup import article, syndicate, text
 
-from worker.dedup import Deduper, pages
+from tests.pages import article_html
+from worker.config import Settings
+from worker.dedup import Deduper, make_deduper, pages
 from worker.dedup.memory import MemoryDeduper
 from worker.dedup.race import MAX_SKEW_S, fetch_time, parse_time, takes_over
 from worker.dedup.redis_store import RedisDeduper
-from worker.records import DedupVerdict, Sighting
+from worker.extract import make_extractor
+from worker.offline import extract_files, output_line
+from worker.pipeline import Outcome, Stages, process
+from worker.records import DedupVerdict, Origin, Sighting
 
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+ORIGIN = Origin("pages.raw", 0, 41, int(T0 * 1000) + 7200_000)  # read two hours later
+SCHEMA = json.loads((resources.files("worker") / "schemas" / "article.schema.json").read_text())
 
 
 # --- the rule ---------------------------------------------------------------------------------
@@ -191,3 +201,54 @@ def test_a_memory_snapshot_keeps_fetch_times(tmp_path: Path) -> None:
     assert v.reservation is not None
     back.keep_output(v.reservation, "clean", b'{"id":"late"}')  # outputs are not snapshotted
     assert publish(back, "early", syndicate(paras, 10), T0 - 600).correction is not None
+
+
+# --- the pipeline, live and offline --------------------------------------------------------
+
+
+def page(url: str, fetched_at: str, seed: int = 7) -> bytes:
+    html = article_html(seed)
+    return orjson.dumps({"url": url, "html": html, "fetched_at": fetched_at, "record_id": url})
+
+
+def test_the_pipeline_publishes_the_correction_under_the_canonicals_key() -> None:
+    stages = Stages(Settings(), make_extractor(), make_deduper("memory"))
+    first = process(page("https://b.example/x", "2026-01-01T01:00:00Z"), [], None, ORIGIN, stages)
+    assert first.kind == "published" and first.reservation is not None and not first.revisions
+    stages.deduper.confirm([first.reservation])
+    origin = Origin("pages.raw", 1, 5, ORIGIN.timestamp_ms)
+    second = process(page("https://a.example/x", "2026-01-01T00:00:00Z"), [], None, origin, stages)
+    assert (second.kind, second.dedup_status) == ("published", "new")
+    (fix,) = second.revisions
+    assert (fix.kind, fix.topic, fix.key) == ("corrected", first.topic, first.key)
+    old, new, again = (orjson.loads(o.value or b"") for o in (first, second, fix))
+    Draft202012Validator(SCHEMA).validate(again)
+    assert again["dedup"]["status"] == "exact_duplicate"  # the same page text
+    assert again["dedup"]["duplicate_of"] == new["id"]
+    assert again["dedup"]["cluster_id"] == old["dedup"]["cluster_id"] == new["dedup"]["cluster_id"]
+    assert again["dedup"]["correction"]["previous_status"] == "new"
+    assert {k: v for k, v in again.items() if k not in ("dedup", "schema_version")} == {
+        k: v for k, v in old.items() if k not in ("dedup", "schema_version")
+    }
+
+
+def test_offline_extract_corrects_the_canonicals_line(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    lines = [page("https://b.example/x", "2026-01-01T01:00:00Z")]
+    lines.append(page("https://a.example/x", "2026-01-01T00:00:00Z"))
+    source.write_bytes(b"\n".join(lines) + b"\n")
+    out = tmp_path / "out.jsonl"
+    extract_files([str(source)], str(out), Settings())
+    late, early = (orjson.loads(x) for x in out.read_bytes().splitlines())
+    assert (late["id"], late["status"], late["dedup"]["duplicate_of"]) == (
+        "https://b.example/x",
+        "duplicate",
+        early["article_id"],
+    )
+    assert (early["status"], early["dedup"]["status"]) == ("published", "new")
+
+
+def test_an_offline_revision_written_late_keeps_its_text() -> None:
+    record = {"id": "a1", "text": "Improved text.", "provenance": {"record_id": "r1"}}
+    line = output_line(Outcome("revised", "clean", b"a1", orjson.dumps(record), record_id="r1"))
+    assert (line["id"], line["text"], line["status"]) == ("r1", "Improved text.", "revised")
