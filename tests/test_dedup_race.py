@@ -252,3 +252,15 @@ def test_an_offline_revision_written_late_keeps_its_text() -> None:
     record = {"id": "a1", "text": "Improved text.", "provenance": {"record_id": "r1"}}
     line = output_line(Outcome("revised", "clean", b"a1", orjson.dumps(record), record_id="r1"))
     assert (line["id"], line["text"], line["status"]) == ("r1", "Improved text.", "revised")
+
+
+def test_an_unconfirmed_canonical_is_not_taken_over(make: Factory) -> None:
+    d = make()
+    paras = article(79)
+    body = text(paras)
+    v = d.check("late", body, None, seen("late", body, T0))
+    assert v.reservation is not None
+    d.keep_output(v.reservation, "clean", b'"late"')  # kept, but not yet acknowledged
+    copy = syndicate(paras, 11)
+    early = d.check("early", copy, None, seen("early", copy, T0 - 600))
+    assert (early.duplicate_of, early.correction) == ("late", None)

@@ -334,6 +334,8 @@ class MemoryDeduper:
         fetched = float(chunk.fetched[row])
         if chunk.status[row] != 0 or int(chunk.version[row]) != 1:  # only a first "new"
             return None
+        if canonical in self._pending:  # not yet published: it may still be released
+            return None
         if not race.takes_over(
             seen.fetched_at,
             None if np.isnan(fetched) else fetched,
