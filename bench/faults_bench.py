@@ -1287,7 +1287,8 @@ def _headline(figures: dict[str, object]) -> dict[str, object]:
     rows = []
     for value in figures.values():
         rows.extend(value if isinstance(value, list) else [value])
-    runs = [r for r in rows if isinstance(r, dict) and "records_in" in r]
+    runs = [r for r in rows if isinstance(r, dict) and "lost" in r]
+    races = [r for r in rows if isinstance(r, dict) and r.get("scenario") in ("race", "storm")]
     return {
         "kills_survived": sum(int(r.get("kills", 0)) for r in runs),
         "broker_restarts": sum(int(r.get("broker_restarts", 0)) for r in runs),
@@ -1296,6 +1297,8 @@ def _headline(figures: dict[str, object]) -> dict[str, object]:
         "records_lost": sum(int(r["lost"]) for r in runs),
         "hostile_kinds": sum(int(r.get("hostile_kinds", 0)) for r in runs),
         "peak_rss_mb": next((r["peak_rss_mb"] for r in runs if "peak_rss_mb" in r), None),
+        "wrong_canonicals": sum(int(r.get("wrong_canonicals", 0)) for r in races),
+        "republished_wrongly": sum(int(r.get("republished_wrongly", 0)) for r in races),
     }
 
 

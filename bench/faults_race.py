@@ -164,15 +164,16 @@ def race_scenario(
 
 
 def storm_stream(urls: int, rounds: int, rng: random.Random) -> list[Sent]:
-    """``rounds`` crawls of ``urls`` pages; from the second on, each page changed with
-    probability 1/2 (a new text), else the same page again. ``kind``: the outcome due."""
+    """``rounds`` crawls of ``urls`` pages; from the second on, half of them (drawn each
+    round) changed (a new text), the others the same page again. ``kind``: the outcome due."""
     run = uuid.uuid4().hex[:8]
     base = rng.randrange(10**9)
     text_of = [base + i * 1000 for i in range(urls)]
     out = []
     for r in range(rounds):
+        changed = set(rng.sample(range(urls), urls // 2)) if r else set()
         for i in range(urls):
-            if r and rng.random() < 0.5:
+            if i in changed:
                 text_of[i] += 1
                 kind = "updated"
             else:
@@ -235,6 +236,7 @@ def storm_scenario(
     figures = {
         "backend": "redis" if redis_url else "memory",
         "records_in": len(stream),
+        "records_out": sum(outcomes.values()),
         "expected": dict(expected),
         "published": dict(outcomes),
         "unchanged_skipped": m.get('ingest_records_skipped_total{reason="unchanged"}', 0.0),
