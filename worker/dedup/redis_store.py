@@ -83,8 +83,8 @@ _REFUSALS = {
     "WRONGPASS": "Redis refused the user or password in INGEST_REDIS_URL (or the ACL user "
     "is disabled): correct the URL or the server's ACL",
     "NOPERM": "the Redis ACL user in INGEST_REDIS_URL lacks a permission: allow it "
-    "+evalsha +script|load +ping and, for the scripts, +get +set +del +hget +hset +expireat "
-    "+time on the keys ~<INGEST_REDIS_KEY_PREFIX>*",
+    "+evalsha +script|load +ping +set and, for the scripts, +get +set +del +exists +hget +hset "
+    "+expireat +time on the keys ~<INGEST_REDIS_KEY_PREFIX>*",
     "DENIED": "Redis is in protected mode and refuses clients from other hosts: set a "
     "password (requirepass or an ACL user) and put it in INGEST_REDIS_URL, or, on a "
     "private network, start the server with --protected-mode no",
