@@ -4,6 +4,7 @@ and hostile input; every input record is accounted for from the topics.
     python -m bench.faults_bench                 # everything, about 15 minutes on 2 cores
     python -m bench.faults_bench --only kill --kills 30 --records 4000
     python -m bench.faults_bench --json figures.json
+    python -m bench.faults_bench --only race,storm   # who is canonical, what is republished
 
 Metrics reset when a worker restarts, so the accounting reads the output, duplicates and
 dead-letter topics back and maps every record to the input it came from (provenance
@@ -1176,6 +1177,29 @@ def _scenarios(args: argparse.Namespace, workdir: Path) -> dict[str, Callable[[]
             topics = Topics(f"p{uuid.uuid4().hex[:8]}", partitions=1)
             return poison_scenario(b, topics, sub("poison"), slow_only=args.poison_slow_only)
 
+    def race() -> object:
+        from bench.faults_race import race_scenario
+
+        with private_redis(sub("race") / "redis") as redis, tansu_memory(sub("race")) as b:
+            topics = Topics(f"c{uuid.uuid4().hex[:8]}", partitions=2)
+            return race_scenario(
+                b, topics, sub("race"), stories=args.race_stories, redis_url=redis.url
+            )
+
+    def storm() -> object:
+        from bench.faults_race import storm_scenario
+
+        runs = []
+        with private_redis(sub("storm") / "redis") as redis, tansu_memory(sub("storm")) as b:
+            for url in (redis.url, None):
+                topics = Topics(f"s{uuid.uuid4().hex[:8]}", partitions=3)
+                run = storm_scenario(
+                    b, topics, sub("storm"), urls=args.storm_urls, rounds=args.storm_rounds,
+                    rng=rng, redis_url=url,
+                )  # fmt: skip
+                runs.append(run)
+        return runs
+
     def fuzz() -> object:
         from bench.fuzz_decode_extract import fuzz as run_fuzz
 
@@ -1188,6 +1212,8 @@ def _scenarios(args: argparse.Namespace, workdir: Path) -> dict[str, Callable[[]
         "rebalance": rebalance,
         "hostile": hostile,
         "poison": poison,
+        "race": race,
+        "storm": storm,
         "fuzz": fuzz,
     }
 
@@ -1195,8 +1221,8 @@ def _scenarios(args: argparse.Namespace, workdir: Path) -> dict[str, Callable[[]
 def _figures(result: object) -> object:
     if isinstance(result, list):
         return [_figures(r) for r in result]
-    if isinstance(result, Run):
-        return result.summary()
+    if isinstance(result, Run) or hasattr(result, "summary"):
+        return result.summary()  # type: ignore[attr-defined]
     if isinstance(result, HostileRun):
         return {
             **result.run.summary(),
@@ -1212,11 +1238,16 @@ def _figures(result: object) -> object:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default="kill,broker,redis,rebalance,hostile,poison,fuzz")
+    parser.add_argument(
+        "--only", default="kill,broker,redis,rebalance,hostile,poison,race,storm,fuzz"
+    )
     parser.add_argument("--kills", type=int, default=24)
     parser.add_argument("--records", type=int, default=3000)
     parser.add_argument("--rate", type=float, default=0.0, help="input records/s while killing")
     parser.add_argument("--fuzz-minutes", type=float, default=3.0)
+    parser.add_argument("--race-stories", type=int, default=200)
+    parser.add_argument("--storm-urls", type=int, default=1000)
+    parser.add_argument("--storm-rounds", type=int, default=10)
     parser.add_argument("--seed", type=int, default=20261128)
     parser.add_argument(
         "--poison-slow-only", action="store_true", help="poison: only the slow pages (livelock)"
@@ -1247,6 +1278,8 @@ def _lost_anything(result: object) -> bool:
         return any(_lost_anything(r) for r in result)
     if isinstance(result, dict) and "lost" in result:
         return bool(result["lost"] or result["wrong"] or result["key_conflicts"])
+    if isinstance(result, dict):  # race, storm
+        return bool(result.get("wrong_canonicals") or result.get("republished_wrongly"))
     return False
 
 
@@ -1254,7 +1287,8 @@ def _headline(figures: dict[str, object]) -> dict[str, object]:
     rows = []
     for value in figures.values():
         rows.extend(value if isinstance(value, list) else [value])
-    runs = [r for r in rows if isinstance(r, dict) and "records_in" in r]
+    runs = [r for r in rows if isinstance(r, dict) and "lost" in r]
+    races = [r for r in rows if isinstance(r, dict) and r.get("scenario") in ("race", "storm")]
     return {
         "kills_survived": sum(int(r.get("kills", 0)) for r in runs),
         "broker_restarts": sum(int(r.get("broker_restarts", 0)) for r in runs),
@@ -1263,6 +1297,8 @@ def _headline(figures: dict[str, object]) -> dict[str, object]:
         "records_lost": sum(int(r["lost"]) for r in runs),
         "hostile_kinds": sum(int(r.get("hostile_kinds", 0)) for r in runs),
         "peak_rss_mb": next((r["peak_rss_mb"] for r in runs if "peak_rss_mb" in r), None),
+        "wrong_canonicals": sum(int(r.get("wrong_canonicals", 0)) for r in races),
+        "republished_wrongly": sum(int(r.get("republished_wrongly", 0)) for r in races),
     }
 
 

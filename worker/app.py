@@ -456,6 +456,7 @@ class Worker:
             if outcome.boilerplate_ratio is not None:
                 m.boilerplate_ratio.observe(outcome.boilerplate_ratio)
             m.count_truncated(outcome.truncated)
+            m.corrections.inc(sum(1 for r in outcome.revisions if r.kind == "corrected"))
             if record.timestamp and record.timestamp > 0:
                 m.end_to_end_seconds.observe(max(0.0, (now_ms - record.timestamp) / 1000))
         m.last_processed.set(time.time())
