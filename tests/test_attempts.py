@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
 
-from tests.kafka_helpers import Topics, committed_offsets, produce, read_all
+from tests.kit.kafka import Topics, committed_offsets, produce, read_all
 from tests.test_worker_kafka import envelope
 from worker.app import Worker
 from worker.attempts import MAX_TRIES, Mark, finished, merge, parse, plan

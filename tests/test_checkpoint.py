@@ -22,7 +22,7 @@ from kafka.errors import (
     UnknownTopicOrPartitionError,
 )
 
-from tests.pages import article_html
+from tests.kit.pages import article_html
 from worker.app import Worker
 from worker.checkpoint import Batch, Offsets, State, WrongState
 from worker.config import Settings
