@@ -167,6 +167,12 @@ class Rig:
     producer: FakeProducer
     store: Store
 
+    def step_to(self, state: State) -> Batch:
+        """One turn of the loop, which leaves the batch at ``state``."""
+        batch = self.step()
+        assert batch is not None and batch.state == state, batch and batch.state
+        return batch
+
     def step(self) -> Batch | None:
         """One turn of the loop: poll and start a batch if none is held, then try it."""
         w = self.worker
@@ -209,8 +215,7 @@ def articles(rig: Rig) -> int:
 
 
 def test_a_batch_is_marked_published_acked_settled_then_committed(rig: Rig) -> None:
-    batch = rig.step()
-    assert batch is not None and batch.state == State.COMMITTED
+    rig.step_to(State.COMMITTED)
     assert articles(rig) == 3
     mark, done = rig.consumer.commits  # the attempts mark before, the next offset after
     assert (mark[P0].offset, mark[P0].metadata) == (0, "tries=1;careful_until=-1")
@@ -230,8 +235,8 @@ def test_run_to_idle_commits_everything_and_leaves(rig: Rig) -> None:
 
 def test_acks_that_do_not_come_hold_the_batch_and_it_is_sent_again(rig: Rig) -> None:
     rig.producer.ack_errors = [KafkaTimeoutError("no ack")]
-    batch = rig.step()
-    assert batch is not None and batch.state == State.FINISHED and batch.attempts == 1
+    batch = rig.step_to(State.FINISHED)
+    assert batch.attempts == 1
     assert rig.consumer.offset(P0) == 0  # only the attempts mark
     assert rig.worker.readiness() == (False, "waiting for a dependency (see ingest_errors_total)")
     assert rig.store.confirmed == []  # nothing settled before the acks
@@ -259,8 +264,7 @@ def test_a_dedup_store_down_mid_batch_finishes_it_later_without_extracting_again
         extracted.append(len(items)) or prepare_all(items, *a, **k)
     )
     rig.store.check_errors = [TransientError("redis: refused")]
-    batch = rig.step()
-    assert batch is not None and batch.state == State.PREPARED
+    batch = rig.step_to(State.PREPARED)
     assert rig.producer.sent == [] and rig.consumer.offset(P0) == 0
     assert rig.worker.metrics.dedup_up._value.get() == 0
     rig.step()
@@ -270,8 +274,7 @@ def test_a_dedup_store_down_mid_batch_finishes_it_later_without_extracting_again
 
 def test_a_store_that_cannot_keep_the_settlement_holds_the_commit(rig: Rig) -> None:
     rig.store.settle_errors = [NotDurable("changelog not written")]
-    batch = rig.step()
-    assert batch is not None and batch.state == State.ACKED
+    batch = rig.step_to(State.ACKED)
     assert rig.consumer.offset(P0) == 0 and articles(rig) == 3
     rig.step()
     assert batch.state == State.COMMITTED and rig.consumer.offset(P0) == 3
@@ -282,8 +285,7 @@ def test_a_store_that_cannot_keep_the_settlement_holds_the_commit(rig: Rig) -> N
 def test_a_store_down_while_settling_does_not_hold_the_commit(rig: Rig) -> None:
     """The reservations stand (they expire); they are settled with the next batch."""
     rig.store.settle_errors = [TransientError("redis: refused")]
-    batch = rig.step()
-    assert batch is not None and batch.state == State.COMMITTED
+    rig.step_to(State.COMMITTED)
     assert rig.consumer.offset(P0) == 3
     assert rig.worker.checkpoint is not None
     assert len(rig.worker.checkpoint.settler.unsettled) == 3
@@ -297,8 +299,7 @@ def test_a_store_down_while_settling_does_not_hold_the_commit(rig: Rig) -> None:
 def test_an_output_refused_at_send_goes_out_as_a_dead_letter_in_its_place(rig: Rig) -> None:
     # sends: article 0 (refused), its dead letter, article 1 (refused), its dead letter, ...
     rig.producer.send_errors = {0: MessageSizeTooLargeError(), 2: TypeError("not bytes")}
-    batch = rig.step()
-    assert batch is not None and batch.state == State.COMMITTED
+    rig.step_to(State.COMMITTED)
     dlq = [h for topic, _, h in rig.producer.sent if topic == rig.worker.settings.dlq_topic]
     assert [h["error_reason"] for h in dlq] == [b"too_large_to_publish", b"unsendable"]
     assert all(h["value_omitted"] for h in dlq) and articles(rig) == 1
@@ -308,8 +309,7 @@ def test_an_output_refused_at_send_goes_out_as_a_dead_letter_in_its_place(rig: R
 
 def test_an_output_over_the_broker_limit_is_replaced_by_a_dead_letter(rig: Rig) -> None:
     rig.producer.ack_errors = [MessageSizeTooLargeError()]
-    batch = rig.step()
-    assert batch is not None and batch.state == State.COMMITTED
+    rig.step_to(State.COMMITTED)
     assert rig.producer.topics().count(rig.worker.settings.dlq_topic) == 1
     assert rig.worker._totals == {"dead_letter": 1, "published": 2}
 
@@ -319,16 +319,14 @@ def test_an_output_over_the_broker_limit_is_replaced_by_a_dead_letter(rig: Rig) 
 
 def test_close_publishes_and_commits_a_finished_batch(rig: Rig) -> None:
     rig.producer.ack_errors = [KafkaTimeoutError("no ack")]
-    batch = rig.step()
-    assert batch is not None and batch.state == State.FINISHED
+    batch = rig.step_to(State.FINISHED)
     rig.worker.close()
     assert batch.state == State.COMMITTED and rig.consumer.offset(P0) == 3
 
 
 def test_close_leaves_an_unfinished_batch_to_be_redone(rig: Rig) -> None:
     rig.store.check_errors = [TransientError("redis: refused")]
-    batch = rig.step()
-    assert batch is not None and batch.state == State.PREPARED
+    rig.step_to(State.PREPARED)
     rig.worker.close()
     assert rig.producer.sent == [] and rig.consumer.offset(P0) == 0
 
@@ -336,8 +334,7 @@ def test_close_leaves_an_unfinished_batch_to_be_redone(rig: Rig) -> None:
 def test_a_revoke_commits_a_finished_batch_before_the_partitions_go() -> None:
     rig = make_rig({P0: 2, P1: 2})
     rig.producer.ack_errors = [KafkaTimeoutError("no ack")]
-    batch = rig.step()
-    assert batch is not None and batch.state == State.FINISHED
+    batch = rig.step_to(State.FINISHED)
     rig.worker.on_revoked({P0})
     assert batch.state == State.COMMITTED and rig.worker._held is None
     assert (rig.consumer.offset(P0), rig.consumer.offset(P1)) == (2, 2)
@@ -348,8 +345,7 @@ def test_a_revoke_commits_a_finished_batch_before_the_partitions_go() -> None:
 def test_a_revoke_keeps_an_unfinished_batchs_records_of_the_partitions_still_ours() -> None:
     rig = make_rig({P0: 2, P1: 2})
     rig.store.check_errors = [TransientError("redis: refused")]
-    batch = rig.step()
-    assert batch is not None and batch.state == State.PREPARED
+    rig.step_to(State.PREPARED)
     rig.worker.on_revoked({P0})
     kept = rig.worker._held
     assert kept is not None and kept.state == State.POLLED
