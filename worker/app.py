@@ -1,4 +1,5 @@
-"""The worker: poll a batch -> process each record -> publish -> wait for acks -> commit.
+"""The worker loop: poll a batch -> process each record -> hand it to the checkpoint
+(``worker/checkpoint.py``: publish -> wait for acks -> settle dedupe -> commit).
 
 At-least-once: offsets are committed only after every output of the batch is
 acknowledged by the broker. When a dependency is down (broker, dedup store) the
@@ -197,7 +198,7 @@ class Worker:
         """Every path that ends a batch: publish, ack, settle, commit, then count it."""
         self._checkpoint().complete(batch)
         self._record(batch)
-        self._held = None  # also a smaller batch left by a revoke meanwhile: its records are in
+        self._held = None  # also what a revoke meanwhile kept of it: those records are done
 
     def _prepare_and_finish(self, held: Batch) -> None:
         """Each record is finished (templates, dedupe: offset order, this process) as soon as
