@@ -26,6 +26,7 @@ from kafka import KafkaProducer
 
 from tests.kit.hostile import Hostile, hostile_inputs
 from tests.kit.kafka import (
+    MB,
     Topics,
     WorkerProcess,
     committed_offsets,
@@ -38,8 +39,6 @@ from tests.kit.pages import article_html
 from tests.kit.processes import RUN_MARKER, RssPeaks, RssSampler, reap_tagged
 from tests.kit.services import MotoS3, RedisServer, start_s3_broker
 from worker import config, kafka_io
-
-MB = 2**20
 
 # --- the input stream ----------------------------------------------------------------------
 
