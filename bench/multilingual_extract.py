@@ -42,7 +42,9 @@ from pathlib import Path
 from statistics import mean
 from unittest import mock
 
-from bench.extract_bench import load_all, page_html, trafilatura_anchor, wcxb_page
+from bench.extract_bench import trafilatura_anchor
+from tests.kit.datasets import load_all, page_html
+from tests.kit.scores import wcxb_page
 from worker import textunits
 from worker.extract import make_extractor, pagetype
 from worker.records import BadRecord, Page

@@ -11,7 +11,7 @@ import orjson
 import pytest
 from jsonschema import Draft202012Validator
 
-from tests.pages import article_html, article_text
+from tests.kit.pages import article_html, article_text
 from worker.config import Settings
 from worker.dedup import make_deduper
 from worker.extract import make_extractor

@@ -26,10 +26,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from worker.records import DedupVerdict, Reservation, Sighting
+from worker.records import DedupVerdict, Reservation, Sighting, TransientError
 
 if TYPE_CHECKING:
     import numpy as np
+
+
+class NotDurable(TransientError):
+    """The store took a settlement (``confirm``/``release``) but cannot promise to keep it
+    yet: the batch's offsets wait, as committing them would let a crash forget what the
+    committed records were deduplicated against."""
 
 
 class Deduper(Protocol):
