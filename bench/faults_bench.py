@@ -108,7 +108,7 @@ def _scenarios(args: argparse.Namespace, workdir: Path) -> dict[str, Callable[[]
             return poison_scenario(b, topics, sub("poison"), slow_only=args.poison_slow_only)
 
     def race() -> object:
-        from bench.faults_race import race_scenario
+        from tests.kit.race import race_scenario
 
         with private_redis(sub("race") / "redis") as redis, tansu_memory(sub("race")) as b:
             topics = Topics(f"c{uuid.uuid4().hex[:8]}", partitions=2)
@@ -117,7 +117,7 @@ def _scenarios(args: argparse.Namespace, workdir: Path) -> dict[str, Callable[[]
             )
 
     def storm() -> object:
-        from bench.faults_race import storm_scenario
+        from tests.kit.race import storm_scenario
 
         runs = []
         with private_redis(sub("storm") / "redis") as redis, tansu_memory(sub("storm")) as b:

@@ -17,7 +17,7 @@ import redis
 from jsonschema import Draft202012Validator
 from test_dedup import article, syndicate, text
 
-from tests.pages import article_html
+from tests.kit.pages import article_html
 from worker.config import Settings
 from worker.dedup import Deduper, make_deduper, pages
 from worker.dedup.memory import MemoryDeduper

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from bench.faults_race import race_scenario
-from tests.kafka_helpers import Topics
+from tests.kit.kafka import Topics
+from tests.kit.race import race_scenario
 
 pytestmark = pytest.mark.integration
 

@@ -27,16 +27,10 @@ from pathlib import Path
 import orjson
 from kafka import KafkaProducer
 
-from bench.faults_bench import (
-    Sent,
-    create_topics,
-    drain,
-    reap_tagged,
-    wait_all_committed,
-    worker_env,
-)
-from tests.kafka_helpers import Topics, WorkerProcess, start_worker, wait_for
-from tests.pages import article_html
+from tests.kit.faults import Sent, create_topics, wait_all_committed, worker_env
+from tests.kit.kafka import Topics, WorkerProcess, drain, start_worker, wait_for
+from tests.kit.pages import article_html
+from tests.kit.processes import reap_tagged
 
 HOUR = 3600.0
 
