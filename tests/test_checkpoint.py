@@ -30,7 +30,7 @@ from worker.dedup import NotDurable
 from worker.dedup.memory import MemoryDeduper
 from worker.extract import make_extractor
 from worker.parallel import CpuPool
-from worker.pipeline import Stages
+from worker.pipeline import Outcome, Stages
 from worker.records import Reservation, TransientError
 
 TOPIC = "pages.raw"
@@ -312,6 +312,41 @@ def test_an_output_over_the_broker_limit_is_replaced_by_a_dead_letter(rig: Rig) 
     rig.step_to(State.COMMITTED)
     assert rig.producer.topics().count(rig.worker.settings.dlq_topic) == 1
     assert rig.worker._totals == {"dead_letter": 1, "published": 2}
+
+
+def finished_with_a_correction(rig: Rig) -> Batch:
+    """A finished batch of one article that took over a published canonical: its outcome
+    carries the correction of that canonical as a revision."""
+    settings = rig.worker.settings
+    batch = Batch([record(P0, 0, page(0))])
+    batch.to(State.PREPARED)
+    correction = Outcome("corrected", settings.duplicates_topic, b"old", b'{"corrected":1}')
+    article = Outcome("published", settings.output_topic, b"new", b"{}", revisions=[correction])
+    batch.finished_as([article])
+    return batch
+
+
+def test_a_correction_goes_out_only_after_the_new_canonical_is_acknowledged(rig: Rig) -> None:
+    assert rig.worker.checkpoint is not None
+    batch = finished_with_a_correction(rig)
+    rig.worker.checkpoint.complete(batch)
+    assert [value for _, value, _ in rig.producer.sent] == [b"{}", b'{"corrected":1}']
+
+
+@pytest.mark.parametrize("refused", ["at_send", "at_ack"])
+def test_no_correction_names_a_canonical_that_became_a_dead_letter(rig: Rig, refused: str) -> None:
+    assert rig.worker.checkpoint is not None
+    if refused == "at_send":
+        rig.producer.send_errors = {0: MessageSizeTooLargeError()}
+    else:
+        rig.producer.ack_errors = [MessageSizeTooLargeError()]
+    batch = finished_with_a_correction(rig)
+    rig.worker.checkpoint.complete(batch)
+    assert batch.state == State.COMMITTED
+    assert rig.producer.topics() == [rig.worker.settings.dlq_topic] or (
+        rig.producer.topics() == [rig.worker.settings.output_topic, rig.worker.settings.dlq_topic]
+    )
+    assert all(value != b'{"corrected":1}' for _, value, _ in rig.producer.sent)
 
 
 # --- leaving and rebalances -----------------------------------------------------------

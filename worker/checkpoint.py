@@ -279,6 +279,8 @@ class Checkpoint:
         batch.sent, batch.revisions = [], []
         for i, (record, outcome) in enumerate(zip(batch.records, batch.outcomes, strict=True)):
             for revision in outcome.revisions:
+                if revision.kind == "corrected":
+                    continue  # sent once this record's own output is acknowledged
                 with contextlib.suppress(MessageSizeTooLargeError, *UNSENDABLE):
                     batch.revisions.append(self._send(revision))  # the first version stands
             if outcome.topic is None:
@@ -307,11 +309,27 @@ class Checkpoint:
             for future in batch.revisions:
                 with contextlib.suppress(MessageSizeTooLargeError):  # the first version stands
                     future.get(timeout=ACK_TIMEOUT_S)
+            self._send_corrections(batch)
         except KafkaError:
             batch.to(State.FINISHED)  # some were not acknowledged: send them all again
             raise
         batch.sent, batch.revisions = [], []
         batch.to(State.ACKED)
+
+    def _send_corrections(self, batch: Batch) -> None:
+        """A correction demotes a published canonical in favour of this batch's record: it
+        goes out only once that record's own output is acknowledged, and never for a record
+        whose output became a dead letter (its takeover is released with its reservation)."""
+        assert batch.outcomes is not None
+        futures = []
+        for outcome in batch.outcomes:
+            for revision in outcome.revisions if outcome.kind != "dead_letter" else ():
+                if revision.kind == "corrected":
+                    with contextlib.suppress(MessageSizeTooLargeError, *UNSENDABLE):
+                        futures.append(self._send(revision))
+        for future in futures:
+            with contextlib.suppress(MessageSizeTooLargeError):  # the first version stands
+                future.get(timeout=ACK_TIMEOUT_S)
 
     def _send(self, outcome: Outcome) -> Any:
         return self.producer.send(
