@@ -31,246 +31,25 @@ truth files) for the shared scorer (``more/score.py``) and for ``bench.extract_c
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
-import re
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from statistics import mean
 
+from tests.kit.datasets import DATASETS, BenchPage, load_all, page_html
+from tests.kit.scores import WORD_RE, score
 from worker.config import Settings
 from worker.extract import ENGINES, make_extractor
 from worker.records import BadRecord, Page
 
 DEFAULT_ENGINE = Settings().extractor
 
-WORD_RE = re.compile(r"\w+")
-SHINGLE_SIZE = 4
-
-DATASETS = ("aeb", "wcxb", "dragnet", "readability")
-JSONL_DATASETS = ("dragnet", "readability")
 ANCHORS = ("trafilatura", "readability-lxml")
 PAGE_TYPES = ("article", "documentation", "service", "forum", "collection", "listing", "product")
-
-
-@dataclass(slots=True)
-class BenchPage:
-    uid: str
-    dataset: str  # aeb | wcxb-<split> | dragnet | readability
-    url: str
-    html_path: Path | None
-    truth: dict = field(default_factory=dict)  # main_content (all), with/without (WCXB)
-    page_type: str = "article"
-    html: str | None = None  # JSON-lines datasets carry the page inline
-
-
-# --------------------------------------------------------------------------- metrics
-
-
-def _tokens(text: str | None) -> list[str]:
-    return WORD_RE.findall(text or "")
-
-
-def _shingles(tokens: Sequence[str]) -> Counter:
-    if not tokens:
-        return Counter()
-    if len(tokens) <= SHINGLE_SIZE:
-        return Counter([tuple(tokens)])
-    return Counter(
-        tuple(tokens[i : i + SHINGLE_SIZE]) for i in range(len(tokens) - SHINGLE_SIZE + 1)
-    )
-
-
-def aeb_page(reference: str | None, prediction: str | None) -> dict:
-    """Per-page precision/recall on shingles; None where the side is empty."""
-    ref, pred = _shingles(_tokens(reference)), _shingles(_tokens(prediction))
-    tp = sum((ref & pred).values())
-    fp = sum((pred - ref).values())
-    fn = sum((ref - pred).values())
-    return {
-        "precision": tp / (tp + fp) if tp + fp else None,
-        "recall": tp / (tp + fn) if tp + fn else None,
-    }
-
-
-def aeb_corpus(pages: Sequence[dict]) -> dict:
-    precisions = [p["precision"] for p in pages if p["precision"] is not None]
-    recalls = [p["recall"] for p in pages if p["recall"] is not None]
-    precision = mean(precisions) if precisions else 0.0
-    recall = mean(recalls) if recalls else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"n": len(pages), "f1": f1, "precision": precision, "recall": recall}
-
-
-def _normalise(text: str | None) -> str:
-    return " ".join((text or "").split()).lower()
-
-
-def wcxb_page(prediction: str | None, truth: dict) -> dict:
-    pred = _tokens((prediction or "").lower())
-    ref = _tokens((truth.get("main_content") or "").lower())
-    if not ref:
-        precision = recall = f1 = 0.0 if pred else 1.0
-    elif not pred:
-        precision = recall = f1 = 0.0
-    else:
-        overlap = sum((Counter(pred) & Counter(ref)).values())
-        precision, recall = overlap / len(pred), overlap / len(ref)
-        f1 = 2 * precision * recall / (precision + recall) if overlap else 0.0
-    norm = _normalise(prediction)
-    with_snippets = [s for s in map(_normalise, truth.get("with") or []) if s]
-    without_snippets = [s for s in map(_normalise, truth.get("without") or []) if s]
-    return {
-        "precision": precision,
-        "recall": recall,
-        "f1": f1,
-        "with_total": len(with_snippets),
-        "with_found": sum(s in norm for s in with_snippets),
-        "without_total": len(without_snippets),
-        "without_leaked": sum(s in norm for s in without_snippets),
-    }
-
-
-def wcxb_corpus(pages: Sequence[dict]) -> dict:
-    if not pages:
-        return {"n": 0}
-    with_pages = [p for p in pages if p["with_total"]]
-    without_pages = [p for p in pages if p["without_total"]]
-    return {
-        "n": len(pages),
-        "f1": mean(p["f1"] for p in pages),
-        "precision": mean(p["precision"] for p in pages),
-        "recall": mean(p["recall"] for p in pages),
-        "with_pass": mean(p["with_found"] / p["with_total"] for p in with_pages)
-        if with_pages
-        else None,
-        "without_pass": mean(1 - p["without_leaked"] / p["without_total"] for p in without_pages)
-        if without_pages
-        else None,
-    }
-
-
-# --------------------------------------------------------------------------- data
-
-
-def load_aeb(root: Path, limit: int | None = None) -> list[BenchPage]:
-    truth = json.loads((root / "ground-truth.json").read_text(encoding="utf-8"))
-    pages = []
-    for item_id in sorted(truth):
-        path = root / "html" / f"{item_id}.html.gz"
-        if path.exists():
-            entry = truth[item_id]
-            pages.append(
-                BenchPage(
-                    uid=f"aeb/{item_id}",
-                    dataset="aeb",
-                    url=entry.get("url") or "",
-                    html_path=path,
-                    truth={
-                        "articleBody": entry.get("articleBody") or "",
-                        "main_content": entry.get("articleBody") or "",
-                    },
-                )
-            )
-    return pages[:limit] if limit else pages
-
-
-def _wcxb_page_type(doc: dict, fallback: str | None) -> str:
-    """The ground-truth file's type wins over metadata.json; 'category' is a collection."""
-    info = (doc.get("_internal") or {}).get("page_type")
-    page_type = info.get("primary") if isinstance(info, dict) else info
-    page_type = page_type or fallback or "article"
-    return "collection" if page_type == "category" else page_type
-
-
-def load_wcxb(root: Path, split: str, limit: int | None = None) -> list[BenchPage]:
-    meta_path = root / "metadata.json"
-    meta = (
-        json.loads(meta_path.read_text(encoding="utf-8")).get("files", {})
-        if meta_path.exists()
-        else {}
-    )
-    pages = []
-    for gt_path in sorted((root / split / "ground-truth").glob("*.json")):
-        doc = json.loads(gt_path.read_text(encoding="utf-8"))
-        gt = doc.get("ground_truth")
-        path = root / split / "html" / f"{gt_path.stem}.html.gz"
-        if not isinstance(gt, dict) or not path.exists():
-            continue
-        pages.append(
-            BenchPage(
-                uid=f"wcxb-{split}/{gt_path.stem}",
-                dataset=f"wcxb-{split}",
-                url=doc.get("url") or gt.get("url") or "",
-                html_path=path,
-                truth={
-                    "main_content": gt.get("main_content") or "",
-                    "with": list(gt.get("with") or []),
-                    "without": list(gt.get("without") or []),
-                },
-                page_type=_wcxb_page_type(doc, meta.get(gt_path.stem, {}).get("page_type")),
-            )
-        )
-        if limit and len(pages) >= limit:
-            break
-    return pages
-
-
-def load_jsonl(root: Path, name: str, limit: int | None = None) -> list[BenchPage]:
-    """A JSON-lines dataset (``pages.jsonl.gz`` + ``truth.jsonl.gz``), pages held in memory."""
-    with gzip.open(root / "truth.jsonl.gz", "rt", encoding="utf-8") as f:
-        truth = {doc["id"]: doc.get("text") or "" for doc in map(json.loads, f)}
-    pages = []
-    with gzip.open(root / "pages.jsonl.gz", "rt", encoding="utf-8") as f:
-        for line in f:
-            doc = json.loads(line)
-            if doc["id"] not in truth:
-                continue
-            pages.append(
-                BenchPage(
-                    uid=doc["id"],
-                    dataset=name,
-                    url=doc.get("url") or "",
-                    html_path=None,
-                    truth={"main_content": truth[doc["id"]]},
-                    html=doc.get("html") or "",
-                )
-            )
-            if limit and len(pages) >= limit:
-                break
-    return pages
-
-
-def load_all(
-    data: Path, datasets: Sequence[str] = DATASETS, split: str = "dev", limit: int | None = None
-) -> list[BenchPage]:
-    """The named datasets that exist under ``data``, in a fixed order."""
-    pages: list[BenchPage] = []
-    for name in datasets:
-        if name == "aeb" and (data / "aeb").is_dir():
-            pages += load_aeb(data / "aeb", limit)
-        elif name == "wcxb" and (data / "wcxb" / split).is_dir():
-            pages += load_wcxb(data / "wcxb", split, limit)
-        elif name in JSONL_DATASETS and (data / name / "pages.jsonl.gz").exists():
-            pages += load_jsonl(data / name, name, limit)
-    return pages
-
-
-def read_html(path: Path) -> str:
-    return gzip.decompress(path.read_bytes()).decode("utf-8", errors="replace")
-
-
-def page_html(page: BenchPage) -> str:
-    if page.html is not None:
-        return page.html
-    assert page.html_path is not None
-    return read_html(page.html_path)
-
 
 # --------------------------------------------------------------------------- extractors
 
@@ -365,36 +144,6 @@ def run_all(
         for name, texts in reused.items():
             outputs[name].append(texts.get(page.uid, ""))
     return outputs, timings
-
-
-def score(results: Iterable[tuple[BenchPage, str]], save: Path | None = None) -> dict:
-    """Per-dataset word P/R/F1 (all datasets), AEB shingles, WCXB snippets and page types."""
-    shingles: list[dict] = []
-    words: dict[str, list[tuple[str, dict]]] = {}
-    out = save.open("w", encoding="utf-8") if save else None
-    try:
-        for page, text in results:
-            row = wcxb_page(text, page.truth)
-            words.setdefault(page.dataset, []).append((page.page_type, row))
-            if page.dataset == "aeb":
-                shingles.append(aeb_page(page.truth["articleBody"], text))
-            if out:
-                record = {"id": page.uid, "type": page.page_type, "text": text, **row}
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    finally:
-        if out:
-            out.close()
-    report: dict = {}
-    for dataset, rows in words.items():
-        report[dataset] = wcxb_corpus([row for _, row in rows])
-        if dataset.startswith("wcxb"):
-            by_type: dict[str, list[dict]] = {}
-            for page_type, row in rows:
-                by_type.setdefault(page_type, []).append(row)
-            report[dataset]["by_type"] = {t: wcxb_corpus(r) for t, r in sorted(by_type.items())}
-    if shingles:
-        report["aeb-shingles"] = aeb_corpus(shingles)
-    return report
 
 
 # --------------------------------------------------------------------------- report

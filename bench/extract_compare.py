@@ -17,7 +17,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from statistics import mean, stdev
 
-from bench.extract_bench import DATASETS, _names, load_all, read_outputs, wcxb_page
+from bench.extract_bench import _names, read_outputs
+from tests.kit.datasets import DATASETS, load_all
+from tests.kit.scores import wcxb_page
 
 MOVED = 0.05
 

@@ -32,7 +32,8 @@ from typing import BinaryIO
 
 import orjson
 
-from bench.extract_bench import BenchPage, load_aeb, load_wcxb, read_html, score
+from tests.kit.datasets import BenchPage, load_aeb, load_wcxb, read_html
+from tests.kit.scores import score
 from worker.extract.fast import extract_fast
 
 

@@ -4,6 +4,7 @@ and hostile input; every input record is accounted for from the topics.
     python -m bench.faults_bench                 # everything, about 15 minutes on 2 cores
     python -m bench.faults_bench --only kill --kills 30 --records 4000
     python -m bench.faults_bench --json figures.json
+    python -m bench.faults_bench --only race,storm   # who is canonical, what is republished
 
 Metrics reset when a worker restarts, so the accounting reads the output, duplicates and
 dead-letter topics back and maps every record to the input it came from (provenance
@@ -18,1103 +19,33 @@ that data and committed offsets survive a broker restart) and a private redis-se
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import random
-import shutil
 import signal
-import subprocess
 import sys
 import tempfile
-import threading
-import time
-import urllib.request
 import uuid
-from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
-from unittest import mock
 
-import orjson
-from kafka import KafkaConsumer, KafkaProducer
-
-from tests.hostile import Hostile, hostile_inputs
-from tests.kafka_helpers import (
-    Topics,
-    WorkerProcess,
-    committed_offsets,
-    http_get,
-    start_worker,
-    wait_for,
+from tests.kit.faults import (
+    MB,
+    HostileRun,
+    Run,
+    broker_restart_scenario,
+    hostile_scenario,
+    kill_scenario,
+    poison_scenario,
+    rebalance_scenario,
+    redis_outage_scenario,
 )
-from tests.pages import article_html
-from worker import config, kafka_io
-from worker.broker import EmbeddedBroker, free_port, port_open, start_broker
-
-MB = 2**20
-RUN_MARKER = "FAULTS_RUN"  # env var that tags every process a scenario starts
-
-# --- services ------------------------------------------------------------------------------
-
-
-@dataclass
-class MotoS3:
-    """A local S3 server (moto) for Tansu's s3:// storage engine."""
-
-    process: subprocess.Popen[bytes]
-    port: int
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def env(self) -> dict[str, str]:
-        return {
-            "AWS_ENDPOINT": self.endpoint,
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_ALLOW_HTTP": "true",
-        }
-
-    def create_bucket(self, name: str) -> None:
-        request = urllib.request.Request(f"{self.endpoint}/{name}", method="PUT")
-        with urllib.request.urlopen(request, timeout=10):
-            pass
-
-    def stop(self) -> None:
-        _stop(self.process)
-
-
-def moto_available() -> bool:
-    return shutil.which("moto_server", path=str(Path(sys.executable).parent)) is not None
-
-
-def start_moto(log_path: Path) -> MotoS3:
-    binary = shutil.which("moto_server", path=str(Path(sys.executable).parent))
-    if binary is None:
-        raise RuntimeError("moto_server not installed (pip install 'moto[server]')")
-    port = free_port()
-    out = open(log_path, "ab")  # noqa: SIM115 - the process owns it until it exits
-    proc = subprocess.Popen(
-        [binary, "-H", "127.0.0.1", "-p", str(port)], stdout=out, stderr=subprocess.STDOUT
-    )
-    wait_for(lambda: port_open("127.0.0.1", port) or proc.poll() is not None, 30, "moto")
-    if proc.poll() is not None:
-        raise RuntimeError(f"moto_server exited with {proc.returncode}")
-    return MotoS3(proc, port)
-
-
-@dataclass
-class S3Broker:
-    """Tansu on s3:// storage: stop and start it on the same port, keeping its data."""
-
-    s3: MotoS3
-    bucket: str
-    port: int
-    log_path: Path
-    broker: EmbeddedBroker | None = None
-
-    @property
-    def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        with mock.patch.dict(os.environ, self.s3.env()):
-            self.broker = start_broker(
-                port=self.port, log_path=self.log_path, storage=f"s3://{self.bucket}/"
-            )
-
-    def stop(self, hard: bool = False) -> None:
-        """SIGTERM, or SIGKILL with ``hard`` (a crash: nothing flushed on the way out)."""
-        if self.broker is not None:
-            if hard:
-                self.broker.process.kill()
-            self.broker.stop()
-            self.broker = None
-
-
-def start_s3_broker(s3: MotoS3, log_path: Path) -> S3Broker:
-    bucket = f"tansu{uuid.uuid4().hex[:8]}"
-    s3.create_bucket(bucket)
-    broker = S3Broker(s3, bucket, free_port(), log_path)
-    broker.start()
-    return broker
-
-
-@dataclass
-class RedisServer:
-    """A redis-server of our own (never the machine's shared one), with an append-only file
-    so that its data survives a restart on the same port."""
-
-    workdir: Path
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-    password: str = ""
-
-    @property
-    def url(self) -> str:
-        auth = f":{self.password}@" if self.password else ""
-        return f"redis://{auth}127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RuntimeError("redis-server not installed")
-        cmd = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.workdir)]
-        cmd += ["--appendonly", "yes", "--appendfsync", "always", "--save", ""]
-        if self.password:
-            cmd += ["--requirepass", self.password]
-        self.process = subprocess.Popen(
-            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
-        )
-        proc = self.process
-        wait_for(lambda: port_open("127.0.0.1", self.port) or proc.poll() is not None, 20, "redis")
-        if proc.poll() is not None:
-            raise RuntimeError(f"redis-server exited with {proc.returncode}")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            _stop(self.process)
-            self.process = None
-
-
-def redis_available() -> bool:
-    return shutil.which("redis-server") is not None
-
-
-@contextlib.contextmanager
-def private_redis(workdir: Path, password: str = "") -> Iterator[RedisServer]:
-    workdir.mkdir(parents=True, exist_ok=True)
-    server = RedisServer(workdir, password=password)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-# --- the input stream ----------------------------------------------------------------------
-
-
-@dataclass
-class Sent:
-    """One input record and what it must become: article | copy | recrawl | dead_letter | skip."""
-
-    rid: str
-    expect: str
-    key: bytes | None
-    value: bytes | None
-    headers: list[tuple[str, bytes]] = field(default_factory=list)
-    kind: str = ""
-    allowed: frozenset[str] = frozenset()  # hostile records: outcomes they may end in
-    partition: int = -1
-    offset: int = -1
-    original: str = ""  # copies and recrawls: the rid of the article they repeat
-
-
-def make_stream(n: int, rng: random.Random, *, hosts: int = 12) -> list[Sent]:
-    """Articles, copies and recrawls of earlier articles (same host key, so same partition
-    and later), records for the dead-letter topic, and HTTP errors to skip; texts unique to
-    this run.
-
-    A copy is the same text republished under its own URL, which it declares canonical: a
-    duplicate. A recrawl is the same page again under another URL, still declaring the
-    original's canonical URL: the same article id and the same text, so it is an unchanged
-    recrawl: a counted skip, not published again (published again under the original's key
-    only where the index was lost).
-    An article is copied once at most: a text on three pages of one site is that site's
-    template to the site-template stage, which removes it.
-    """
-    base = rng.randrange(10**9)
-    run = uuid.uuid4().hex[:8]
-    out: list[Sent] = []
-    originals: dict[bytes, list[tuple[Sent, int, str]]] = {}  # key -> (sent, seed, url)
-    copied: set[str] = set()
-    for i in range(n):
-        host = f"h{rng.randrange(hosts)}"
-        key = host.encode()
-        rid = f"{run}-{i}"
-        url = f"https://{host}.example/{run}/{i}"
-        roll = rng.random()
-        if roll < 0.13 and originals.get(key):
-            first, seed, first_url = rng.choice(originals[key])
-            if roll < 0.10 and first.rid not in copied:
-                copied.add(first.rid)
-                html, expect = article_html(seed, url=url), "copy"
-            else:
-                html, expect = article_html(seed, url=first_url), "recrawl"
-                url = f"{first_url}?from=feed-{i}"
-            value = orjson.dumps({"url": url, "html": html, "record_id": rid})
-            out.append(Sent(rid, expect, key, value, original=first.rid))
-        elif roll < 0.20:
-            value = b'{"url": "' + url.encode() + b'", "record_id": "' + rid.encode() + b'", '
-            out.append(Sent(rid, "dead_letter", key, value))
-        elif roll < 0.25:
-            value = orjson.dumps({"url": url, "status": 404, "html": "<p>gone</p>"})
-            out.append(Sent(rid, "skip", key, value))
-        else:
-            html = article_html(base + i, url=url)
-            value = orjson.dumps({"url": url, "html": html, "status": 200, "record_id": rid})
-            sent = Sent(rid, "article", key, value)
-            originals.setdefault(key, []).append((sent, base + i, url))
-            out.append(sent)
-    return out
-
-
-def hostile_stream(cap: int, big_page_bytes: int, rng: random.Random) -> list[Sent]:
-    """The hostile corpus with a normal article after every few kinds, so a stalled worker
-    shows as missing articles too."""
-    out: list[Sent] = []
-    normal = iter(make_stream(400, rng))
-    for i, h in enumerate(hostile_inputs(cap, big_page_bytes)):
-        out.append(_from_hostile(h))
-        if i % 4 == 3:
-            out.append(next(s for s in normal if s.expect == "article"))
-    return out
-
-
-def _from_hostile(h: Hostile) -> Sent:
-    return Sent(h.kind, "hostile", h.kind.encode(), h.value, list(h.headers), h.kind, h.accepted)
-
-
-def produce(
-    bootstrap: str,
-    topic: str,
-    stream: list[Sent],
-    *,
-    rate: float | None = None,
-    max_bytes: int = 32 * MB,
-) -> None:
-    """Send ``stream`` (at ``rate`` records/s when given) and note each record's offset."""
-    producer = KafkaProducer(
-        bootstrap_servers=bootstrap,
-        acks="all",
-        linger_ms=5,
-        max_request_size=max_bytes,
-        delivery_timeout_ms=120_000,
-    )
-    try:
-        pending = []
-        start = time.monotonic()
-        for i, sent in enumerate(stream):
-            if rate:
-                time.sleep(max(0.0, start + i / rate - time.monotonic()))
-            headers = sent.headers or None
-            future = producer.send(topic, key=sent.key, value=sent.value, headers=headers)
-            pending.append((sent, future))
-        producer.flush()
-        for sent, future in pending:
-            meta = future.get(timeout=120)
-            sent.partition, sent.offset = meta.partition, meta.offset
-    finally:
-        producer.close()
-
-
-def produce_in_background(bootstrap: str, topic: str, stream: list[Sent], rate: float):
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            produce(bootstrap, topic, stream, rate=rate)
-        except BaseException as exc:  # noqa: BLE001 - reported by the caller
-            errors.append(exc)
-
-    thread = threading.Thread(target=run, name="producer", daemon=True)
-    thread.start()
-    return thread, errors
-
-
-# --- reading the results back --------------------------------------------------------------
-
-
-def end_of(stream: list[Sent]) -> dict[int, int]:
-    ends: dict[int, int] = {}
-    for s in stream:
-        ends[s.partition] = max(ends.get(s.partition, 0), s.offset + 1)
-    return ends
-
-
-def all_committed(bootstrap: str, topics: Topics, stream: list[Sent]) -> bool:
-    ends = end_of(stream)
-    done = committed_offsets(bootstrap, topics.group, topics.input, topics.partitions)
-    return all((done.get(p) or 0) >= end for p, end in ends.items())
-
-
-def committed_total(bootstrap: str, topics: Topics) -> int:
-    done = committed_offsets(bootstrap, topics.group, topics.input, topics.partitions)
-    return sum(v or 0 for v in done.values())
-
-
-def wait_all_committed(
-    bootstrap: str, topics: Topics, stream: list[Sent], timeout: float, what: str = ""
-) -> None:
-    deadline = time.monotonic() + timeout
-    while not all_committed(bootstrap, topics, stream):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s: input not all committed {what}")
-        time.sleep(1)
-
-
-def drain(bootstrap: str, topic: str, quiet_s: float = 3.0, max_bytes: int = 64 * MB) -> list:
-    """Every record of ``topic`` (read until nothing new came for ``quiet_s``)."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        fetch_max_bytes=max(64 * MB, max_bytes),
-        max_partition_fetch_bytes=max_bytes,
-    )
-    consumer.subscribe([topic])
-    records: list = []
-    last_new = time.monotonic()
-    try:
-        while time.monotonic() - last_new < quiet_s:
-            for batch in consumer.poll(timeout_ms=300).values():
-                records.extend(batch)
-                last_new = time.monotonic()
-    finally:
-        consumer.close()
-    return records
-
-
-# --- accounting ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Trace:
-    """One output record, mapped back to the input it came from."""
-
-    where: str  # published | duplicate | dead_letter
-    source: tuple[int, int]  # input (partition, offset)
-    key: bytes | None
-    reason: str = ""
-
-
-def traces(bootstrap: str, topics: Topics, max_bytes: int = 64 * MB) -> list[Trace]:
-    found: list[Trace] = []
-    for where, topic in (("published", topics.output), ("duplicate", topics.duplicates)):
-        for r in drain(bootstrap, topic, max_bytes=max_bytes):
-            prov = orjson.loads(r.value)["provenance"]
-            if prov["topic"] == topics.input:
-                found.append(Trace(where, (prov["partition"], prov["offset"]), r.key))
-    for r in drain(bootstrap, topics.dlq, max_bytes=max_bytes):
-        h = {k: v.decode("utf-8", "replace") for k, v in r.headers}
-        source = (int(h["source_partition"]), int(h["source_offset"]))
-        found.append(Trace("dead_letter", source, r.key, h.get("error_reason", "")))
-    return found
-
-
-ALLOWED = {
-    "article": {"published"},
-    "copy": {"duplicate"},
-    "recrawl": set(),  # the page again, unchanged: a counted skip, not republished
-    "dead_letter": {"dead_letter"},
-    "skip": set(),
-}
-
-
-@dataclass
-class Tally:
-    """What became of every input record, from the topics alone."""
-
-    records_in: int = 0
-    outputs: int = 0  # records on the three topics that come from this input
-    outcomes: Counter = field(default_factory=Counter)  # first outcome per input
-    lost: list[str] = field(default_factory=list)  # expected a trace, found none
-    wrong: list[str] = field(default_factory=list)  # a trace where none of that kind belongs
-    repeats: int = 0  # outputs beyond one per input (reprocessing)
-    # one key published for several inputs (recrawls share their original's), or one
-    # input written under several keys
-    key_conflicts: list[str] = field(default_factory=list)
-    copies_published: int = 0  # copies published as new (the dedup index was lost)
-    recrawls_published: int = 0  # unchanged recrawls published again (the index was lost)
-
-    @property
-    def accounted(self) -> int:
-        return sum(self.outcomes.values())
-
-    def ok(self) -> bool:
-        return not (self.lost or self.wrong or self.key_conflicts)
-
-
-def account(stream: list[Sent], found: list[Trace], *, strict_dedup: bool = True) -> Tally:
-    """Map every trace back to its input and check each input ended as it must.
-
-    ``strict_dedup=False`` when the dedup index does not survive a SIGKILL (the memory
-    backend): a copy may then also be published as new under its own key. Either way an
-    input redone after a fault must be written again under the same key.
-    """
-    by_source: dict[tuple[int, int], list[Trace]] = {}
-    for t in found:
-        by_source.setdefault(t.source, []).append(t)
-    tally = Tally(records_in=len(stream), outputs=len(found))
-    keys: dict[bytes, tuple[int, int]] = {}
-    source_of = {s.rid: (s.partition, s.offset) for s in stream}
-    for s in stream:
-        mine = by_source.pop((s.partition, s.offset), [])
-        kinds = {t.where for t in mine}
-        allowed = set(ALLOWED.get(s.expect, set()))
-        if s.expect in ("copy", "recrawl") and not strict_dedup:
-            allowed.add("published")
-        if s.expect == "hostile":
-            allowed = {a.split(":")[0] for a in s.allowed} - {"skipped"}
-        if not mine:
-            needs_trace = s.expect in ("article", "copy", "dead_letter") or (
-                s.expect == "hostile" and not any(a.startswith("skipped") for a in s.allowed)
-            )
-            if needs_trace:
-                tally.lost.append(s.rid)
-            else:
-                tally.outcomes["skipped"] += 1
-            continue
-        if not kinds <= allowed:
-            tally.wrong.append(f"{s.rid}: {sorted(kinds)} not in {sorted(allowed)}")
-        if s.expect == "copy" and "published" in kinds:
-            tally.copies_published += 1
-        if s.expect == "recrawl" and "published" in kinds:
-            tally.recrawls_published += 1
-        tally.outcomes[mine[0].where] += 1
-        tally.repeats += len(mine) - 1
-        if len({t.key for t in mine}) > 1:  # a redo must write the same record again
-            tally.key_conflicts.append(f"{s.rid} under {sorted({t.key or b'' for t in mine})}")
-        if strict_dedup and len(kinds) > 1:  # a redo must end as the first run did
-            tally.wrong.append(f"{s.rid}: ended as each of {sorted(kinds)}")
-        # a recrawl is published under its original's key, anything else under its own
-        rightful = source_of[s.original] if s.expect == "recrawl" else (s.partition, s.offset)
-        for t in mine:
-            if t.where == "published" and t.key is not None:
-                owner = keys.setdefault(t.key, (s.partition, s.offset))
-                if owner != rightful:
-                    tally.key_conflicts.append(f"{t.key!r} from {owner} and {s.rid}")
-    for source in by_source:
-        tally.wrong.append(f"output for an input that was never sent: {source}")
-    return tally
-
-
-# --- watching processes --------------------------------------------------------------------
-
-
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        tree.setdefault(ppid, []).append(int(entry.name))
-    return tree
-
-
-def descendants(root: int) -> list[int]:
-    tree, out, todo = _children(), [], [root]
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo.extend(tree.get(pid, []))
-    return out
-
-
-def rss_mb(pid: int) -> float:
-    """Peak resident memory of a live process (VmHWM), in MiB; 0 when it is gone."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-@dataclass
-class RssPeaks:
-    worker_mb: float = 0.0  # the consuming process
-    pool_mb: float = 0.0  # the largest of its pool (and forkserver) processes
-    total_mb: float = 0.0  # the worker and all its processes at one moment
-
-
-class RssSampler:
-    """Samples the peak RSS of a worker and its process tree in a thread."""
-
-    def __init__(self, root: int, every_s: float = 0.2) -> None:
-        self.root, self.every_s, self.peaks = root, every_s, RssPeaks()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="rss", daemon=True)
-
-    def __enter__(self) -> RssSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(5)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            pids = descendants(self.root)
-            sizes = {pid: rss_mb(pid) for pid in pids}
-            p = self.peaks
-            p.worker_mb = max(p.worker_mb, sizes.get(self.root, 0.0))
-            others = [mb for pid, mb in sizes.items() if pid != self.root]
-            p.pool_mb = max([p.pool_mb, *others])
-            p.total_mb = max(p.total_mb, sum(sizes.values()))
-            self._stop.wait(self.every_s)
-
-
-def tagged_processes(marker: str) -> list[int]:
-    """Processes whose environment carries ``RUN_MARKER=marker`` (ours, and only ours)."""
-    needle = f"{RUN_MARKER}={marker}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                if needle in (entry / "environ").read_bytes().split(b"\0"):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
-def reap_tagged(marker: str, grace_s: float = 10.0) -> list[int]:
-    """Wait for the tagged processes to end; kill and return those that did not."""
-    deadline = time.monotonic() + grace_s
-    while tagged_processes(marker) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    left = tagged_processes(marker)
-    for pid in left:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    return left
-
-
-# --- scenarios -----------------------------------------------------------------------------
-
-
-@dataclass
-class Run:
-    """One scenario's figures."""
-
-    name: str
-    tally: Tally
-    seconds: float = 0.0
-    kills: int = 0
-    broker_restarts: int = 0
-    leftover_processes: list[int] = field(default_factory=list)
-    observed: dict[str, object] = field(default_factory=dict)
-
-    def summary(self) -> dict[str, object]:
-        t = self.tally
-        return {
-            "scenario": self.name,
-            "seconds": round(self.seconds, 1),
-            "records_in": t.records_in,
-            "records_out": t.outputs,
-            "accounted": t.accounted,
-            "lost": len(t.lost),
-            "lost_ids": t.lost[:20],
-            "wrong": len(t.wrong),
-            "key_conflicts": len(t.key_conflicts),
-            "repeats": t.repeats,
-            "copies_published": t.copies_published,
-            "recrawls_published": t.recrawls_published,
-            "outcomes": dict(t.outcomes),
-            "kills": self.kills,
-            "broker_restarts": self.broker_restarts,
-            "leftover_processes": len(self.leftover_processes),
-            **self.observed,
-        }
-
-
-def worker_env(bootstrap: str, topics: Topics, marker: str, **extra: str) -> dict[str, str]:
-    return {
-        **topics.env(bootstrap),
-        RUN_MARKER: marker,
-        "INGEST_BATCH_SIZE": "8",
-        "INGEST_PROCESSES": "2",
-        "INGEST_LOG_LEVEL": "INFO",
-        **extra,
-    }
-
-
-def create_topics(env: dict[str, str]) -> None:
-    kafka_io.ensure_topics(config.load(env=env))
-
-
-def dedup_env(redis: RedisServer | None) -> dict[str, str]:
-    if redis is None:
-        return {"INGEST_DEDUP_BACKEND": "memory"}
-    return {"INGEST_DEDUP_BACKEND": "redis", "INGEST_REDIS_URL": redis.url}
-
-
-def kill_scenario(
-    bootstrap: str,
-    topics: Topics,
-    workdir: Path,
-    *,
-    records: int,
-    kills: int,
-    rng: random.Random,
-    redis: RedisServer | None = None,
-    rate: float | None = None,
-    max_alive_s: float = 3.0,
-) -> Run:
-    """SIGKILL a worker at random moments while the stream flows, ``kills`` times, then let
-    one finish. The dedup index is Redis when given (it outlives a kill); in memory it does
-    not, and copies seen again after a kill are published as new (``strict_dedup=False``)."""
-    marker = uuid.uuid4().hex
-    env = worker_env(bootstrap, topics, marker, INGEST_BATCH_SIZE="16", **dedup_env(redis))
-    create_topics(env)
-    stream = make_stream(records, rng)
-    t0 = time.monotonic()
-    rate = rate or records / max(10.0, kills * 5.0)  # the stream lasts about as long as the kills
-    producer, errors = produce_in_background(bootstrap, topics.input, stream, rate)
-    mid_stream = in_flight = 0  # kills after a committed batch; kills with a batch in hand
-    for i in range(kills):
-        w = start_worker(env, workdir / f"kill-{i}.log")
-        if rng.random() < 0.75:  # most kills mid-stream, the rest while starting or joining
-            # (no batch comes once the whole stream is in and committed: do not wait for one)
-            def busy_or_done(w: WorkerProcess = w) -> bool:
-                if _published(w) > 0:
-                    return True
-                return not producer.is_alive() and all_committed(bootstrap, topics, stream)
-
-            with contextlib.suppress(AssertionError):
-                wait_for(busy_or_done, 30, "a first committed batch")
-        time.sleep(rng.uniform(0.0, max_alive_s))
-        with contextlib.suppress(OSError):
-            m = w.metrics()
-            mid_stream += m.get("ingest_articles_published_total", 0.0) > 0
-            in_flight += m.get("ingest_records_consumed_total", 0.0) > _counted(m)
-        w.stop(signal.SIGKILL)
-    producer.join()
-    if errors:
-        raise errors[0]
-    final = start_worker(env, workdir / "final.log")
-    try:
-        wait_all_committed(bootstrap, topics, stream, timeout=120 + records / 5)
-    finally:
-        code = final.stop()
-    seconds = time.monotonic() - t0
-    tally = account(stream, traces(bootstrap, topics), strict_dedup=redis is not None)
-    observed = {
-        "kills_mid_stream": mid_stream,
-        "kills_with_batch_in_flight": in_flight,
-        "final_exit_code": code,
-        "dedup_backend": "redis" if redis else "memory",
-    }
-    leftover = reap_tagged(marker)
-    return Run("sigkill", tally, seconds, kills, leftover_processes=leftover, observed=observed)
-
-
-def broker_restart_scenario(
-    s3: MotoS3,
-    workdir: Path,
-    *,
-    records: int,
-    restarts: int,
-    rng: random.Random,
-    down_s: float = 3.0,
-) -> Run:
-    """Stop (or kill) and start an s3-backed broker under a running worker, ``restarts``
-    times; the worker must carry on by itself (same process) and lose nothing."""
-    broker = start_s3_broker(s3, workdir / "broker.log")
-    topics = Topics(f"br{uuid.uuid4().hex[:8]}")
-    marker = uuid.uuid4().hex
-    env = worker_env(broker.bootstrap, topics, marker, INGEST_PROCESSES="1")
-    try:
-        create_topics(env)
-        stream = make_stream(records, rng)
-        size = -(-records // (restarts + 1))  # contiguous parts: copies stay after originals
-        chunks = [stream[i : i + size] for i in range(0, records, size)]
-        t0 = time.monotonic()
-        produce(broker.bootstrap, topics.input, chunks[0])
-        worker = start_worker(env, workdir / "worker.log")
-        try:
-            for i, chunk in enumerate(chunks[1:]):
-                # restart with a backlog in hand: a few articles into the chunk just sent
-                target = _published(worker) + 5
-                wait_for(lambda t=target: _published(worker) >= t, 180, "progress")
-                broker.stop(hard=i % 2 == 1)  # every other restart is a crash
-                time.sleep(down_s)
-                broker.start()
-                produce(broker.bootstrap, topics.input, chunk)
-            wait_all_committed(broker.bootstrap, topics, stream, timeout=180 + records / 5)
-            same_process = worker.proc.poll() is None
-        finally:
-            code = worker.stop()
-        seconds = time.monotonic() - t0
-        tally = account(stream, traces(broker.bootstrap, topics))
-        observed = {
-            "worker_survived": same_process,
-            "worker_exit_code": code,
-            # a lost record whose input is gone too was lost by the broker, not the worker
-            "lost_inputs_gone_from_input_topic": _gone(broker.bootstrap, topics, stream, tally),
-        }
-        return Run(
-            "broker_restart",
-            tally,
-            seconds,
-            broker_restarts=restarts,
-            leftover_processes=reap_tagged(marker),
-            observed=observed,
-        )
-    finally:
-        broker.stop()
-
-
-def _gone(bootstrap: str, topics: Topics, stream: list[Sent], tally: Tally) -> int:
-    if not tally.lost:
-        return 0
-    present = {(r.partition, r.offset, r.value) for r in drain(bootstrap, topics.input)}
-    lost = [s for s in stream if s.rid in set(tally.lost)]
-    return sum((s.partition, s.offset, s.value) not in present for s in lost)
-
-
-def _published(worker: WorkerProcess) -> float:
-    try:
-        return worker.metrics().get("ingest_articles_published_total", 0.0)
-    except OSError:
-        return 0.0
-
-
-def redis_outage_scenario(
-    bootstrap: str,
-    topics: Topics,
-    workdir: Path,
-    *,
-    records: int,
-    rng: random.Random,
-    down_s: float = 5.0,
-    leaver: bool = False,
-) -> Run:
-    """Stop our own Redis while the worker runs: it must hold its batch and report not
-    ready, then finish by itself once Redis is back on the same port, losing nothing. With
-    ``leaver`` a second worker shares the stream and leaves during the outage, so the first
-    is handed partitions while it waits."""
-    (workdir / "redis").mkdir(exist_ok=True)
-    redis = RedisServer(workdir / "redis")
-    redis.start()
-    marker = uuid.uuid4().hex
-    env = worker_env(bootstrap, topics, marker, INGEST_PROCESSES="1", **dedup_env(redis))
-    create_topics(env)
-    stream = make_stream(records, rng)
-    first, second = stream[: records // 2], stream[records // 2 :]
-    observed: dict[str, object] = {}
-    t0 = time.monotonic()
-    worker = start_worker(env, workdir / "worker.log")
-    other = start_worker(env, workdir / "leaver.log") if leaver else None
-    try:
-        if other is not None:
-            wait_for(lambda: _owns_partitions(worker) and _owns_partitions(other), 60, "both")
-        produce(bootstrap, topics.input, first)
-        wait_for(lambda: _published(worker) >= 3, 120, "articles before the outage")
-        redis.stop()
-        produce(bootstrap, topics.input, second)
-        wait_for(lambda: http_get(worker.port, "/readyz")[0] == 503, 60, "not ready")
-        observed["readyz_during_outage"] = http_get(worker.port, "/readyz")
-        observed["store_up_during_outage"] = worker.metrics().get("ingest_dedup_store_up")
-        before = committed_total(bootstrap, topics)
-        if other is not None:
-            observed["leaver_exit_code"] = other.stop()
-            wait_for(
-                lambda: worker.metrics().get("ingest_assigned_partitions") == topics.partitions,
-                60,
-                "the partitions of the worker that left",
-            )
-        time.sleep(down_s)
-        observed["commits_during_outage"] = committed_total(bootstrap, topics) - before
-        observed["worker_alive_during_outage"] = worker.proc.poll() is None
-        redis.start()
-        wait_all_committed(bootstrap, topics, stream, timeout=120 + records / 5)
-        wait_for(lambda: http_get(worker.port, "/readyz")[0] == 200, 30, "ready again")
-        m = worker.metrics()
-        observed["store_up_after"] = m.get("ingest_dedup_store_up")
-        observed["dedup_errors"] = m.get('ingest_errors_total{component="dedup"}', 0.0)
-    finally:
-        code = worker.stop()
-        if other is not None:
-            other.stop()
-        redis.stop()
-    seconds = time.monotonic() - t0
-    found = traces(bootstrap, topics)
-    observed["dead_letters_from_dedupe"] = sum(
-        1 for t in found if t.where == "dead_letter" and t.reason.startswith("dedupe")
-    )
-    observed["worker_exit_code"] = code
-    tally = account(stream, found)
-    name = "redis_outage_with_rebalance" if leaver else "redis_outage"
-    return Run(name, tally, seconds, leftover_processes=reap_tagged(marker), observed=observed)
-
-
-def _owns_partitions(worker: WorkerProcess) -> bool:
-    return worker.metrics().get("ingest_assigned_partitions", 0) > 0
-
-
-def rebalance_scenario(
-    bootstrap: str,
-    topics: Topics,
-    workdir: Path,
-    *,
-    records: int,
-    rng: random.Random,
-    redis: RedisServer | None = None,
-    rate: float = 30.0,
-    remove_signal: int = signal.SIGTERM,
-) -> Run:
-    """Three workers share the stream; a fourth joins and one leaves while it flows. With
-    ``redis`` they share one dedup index (else each has its own, and copies whose original
-    another worker saw are published as new)."""
-    marker = uuid.uuid4().hex
-    env = worker_env(
-        bootstrap, topics, marker, INGEST_PROCESSES="1", INGEST_BATCH_SIZE="8", **dedup_env(redis)
-    )
-    create_topics(env)
-    stream = make_stream(records, rng)
-    duration = records / rate
-    t0 = time.monotonic()
-    workers = [start_worker(env, workdir / f"w{i}.log") for i in range(3)]
-    try:
-        wait_for(
-            lambda: all(w.metrics().get("ingest_assigned_partitions", 0) > 0 for w in workers),
-            60,
-            "three workers to own partitions",
-        )
-        producer, errors = produce_in_background(bootstrap, topics.input, stream, rate)
-        time.sleep(duration / 3)
-        workers.append(start_worker(env, workdir / "w3.log"))
-        time.sleep(duration / 3)
-        leaving = workers.pop(rng.randrange(len(workers)))
-        leaving.stop(remove_signal)
-        producer.join()
-        if errors:
-            raise errors[0]
-        wait_all_committed(bootstrap, topics, stream, timeout=120 + records / 5)
-        rebalances = sum(w.metrics().get("ingest_rebalances_total", 0.0) for w in workers)
-    finally:
-        codes = [w.stop() for w in workers]
-    seconds = time.monotonic() - t0
-    tally = account(stream, traces(bootstrap, topics), strict_dedup=redis is not None)
-    observed = {
-        "removed_with": signal.Signals(remove_signal).name,
-        "rebalances_seen_by_survivors": rebalances,
-        "exit_codes": codes,
-        "batch_size": 8,
-    }
-    return Run(
-        "rebalance", tally, seconds, leftover_processes=reap_tagged(marker), observed=observed
-    )
-
-
-@dataclass
-class HostileRun:
-    run: Run
-    outcome_of: dict[str, str]  # kind -> where its trace went ("skipped" when none)
-    skip_reasons: Counter  # from the worker's metrics (one worker, never restarted)
-    dead_reasons: dict[str, str]  # kind -> dead-letter reason
-    peaks: RssPeaks
-    ready_after: int
-    kinds: int
-
-
-def hostile_scenario(
-    bootstrap: str,
-    topics: Topics,
-    workdir: Path,
-    *,
-    cap: int,
-    big_page_bytes: int,
-    rng: random.Random,
-    extract_timeout_s: float = 3.0,
-) -> HostileRun:
-    """Every hostile kind through one worker, watching its memory; nothing may stop it."""
-    marker = uuid.uuid4().hex
-    env = worker_env(
-        bootstrap,
-        topics,
-        marker,
-        INGEST_MAX_PAGE_BYTES=str(cap),
-        INGEST_EXTRACT_TIMEOUT_S=str(extract_timeout_s),
-        INGEST_BATCH_SIZE="4",
-    )
-    create_topics(env)
-    stream = hostile_stream(cap, big_page_bytes, rng)
-    t0 = time.monotonic()
-    worker = start_worker(env, workdir / "hostile.log")
-    try:
-        with RssSampler(worker.proc.pid) as sampler:
-            produce(bootstrap, topics.input, stream, max_bytes=cap + 2 * MB)
-            wait_all_committed(bootstrap, topics, stream, timeout=600, what="(hostile)")
-            # metrics count a batch after its commit: wait until the last one is counted
-            wait_for(lambda: _counted(worker.metrics()) >= len(stream), 30, "all counted")
-        metrics = worker.metrics()
-        ready = http_get(worker.port, "/readyz")[0]
-        alive = worker.proc.poll() is None
-    finally:
-        code = worker.stop()
-    seconds = time.monotonic() - t0
-    found = traces(bootstrap, topics, max_bytes=cap + 2 * MB)
-    tally = account(stream, found)
-    by_source = {t.source: t for t in found}
-    outcome_of, dead_reasons = {}, {}
-    for s in stream:
-        if s.expect != "hostile":
-            continue
-        t = by_source.get((s.partition, s.offset))
-        outcome_of[s.kind] = t.where if t else "skipped"
-        if t and t.where == "dead_letter":
-            dead_reasons[s.kind] = t.reason
-    prefix = 'ingest_records_skipped_total{reason="'
-    skips = Counter(
-        {k[len(prefix) : -2]: int(v) for k, v in metrics.items() if k.startswith(prefix) and v}
-    )
-    observed = {"worker_alive": alive, "worker_exit_code": code}
-    run = Run("hostile", tally, seconds, leftover_processes=reap_tagged(marker), observed=observed)
-    return HostileRun(run, outcome_of, skips, dead_reasons, sampler.peaks, ready, len(outcome_of))
-
-
-def poison_scenario(
-    bootstrap: str,
-    topics: Topics,
-    workdir: Path,
-    *,
-    good: int = 24,
-    extract_timeout_s: float = 2.0,
-    max_poll_interval_ms: int = 5000,
-    timeout_s: float = 180.0,
-    slow_only: bool = False,
-) -> Run:
-    """Records that stopped a worker or a partition for good: batches the client cannot
-    decode, a null header on a dead letter, and pages whose parse never returns to Python
-    (one process, a poll interval shorter than the parse). Every offset must end exactly
-    once, with no batch redone."""
-    from tests.hostile import evasive_attributes_page
-    from tests.kafka_helpers import produce_raw, record_batch
-
-    marker = uuid.uuid4().hex
-    env = worker_env(
-        bootstrap,
-        topics,
-        marker,
-        INGEST_PROCESSES="1",
-        INGEST_BATCH_SIZE="8",
-        INGEST_EXTRACT_TIMEOUT_S=str(extract_timeout_s),
-        INGEST_MAX_POLL_INTERVAL_MS=str(max_poll_interval_ms),
-    )
-    create_topics(env)
-
-    def page(i: int) -> bytes:
-        url = f"https://poison.example/{i}"
-        return orjson.dumps({"url": url, "html": article_html(i), "record_id": f"p{i}"})
-
-    html = [("content-type", b"text/html"), ("url", b"https://poison.example/slow")]
-    plan: list[tuple[str, str, object]] = []  # (expected outcome, how to send, what)
-    for i in range(good):
-        plan.append(("published", "producer", page(i)))
-        if slow_only:  # the eviction livelock alone: pages whose parse outlives the poll interval
-            if i % 6 == 4:
-                plan.append(("dead_letter", "producer", (evasive_attributes_page(60_000), html)))
-            continue
-        if i % 6 == 2:
-            crc = record_batch([(b"c", page(1000 + i), [])])
-            crc[17] ^= 0xFF  # a failed CRC
-            plan.append(("dead_letter", "raw", crc))
-        if i % 6 == 3:
-            batch = record_batch([(b"h", page(2000 + i), [("KEYX", b"v")])],
-                                 header_key_bytes={"KEYX": b"\xff\xfeK\xc3"})  # fmt: skip
-            plan.append(("dead_letter", "raw", batch))
-        if i % 6 == 4:
-            plan.append(("dead_letter", "producer", (evasive_attributes_page(60_000), html)))
-        if i % 6 == 5:
-            no_url = orjson.dumps({"html": "<p>x</p>"})
-            plan.append(("dead_letter", "raw", record_batch([(b"n", no_url, [("t", None)])])))
-    t0 = time.monotonic()
-    worker = start_worker(env, workdir / "poison.log")
-    try:
-        for i, (expect, how, what) in enumerate(plan):
-            if how == "raw":
-                if produce_raw(bootstrap, topics.input, 0, what) != 0:  # type: ignore[arg-type]
-                    raise RuntimeError("the broker refused a raw batch")
-                continue
-            value, headers = what if isinstance(what, tuple) else (what, [])
-            produce(bootstrap, topics.input, [Sent(f"p{i}", expect, b"k", value, headers)])
-        with contextlib.suppress(AssertionError):  # a worker that never gets there: report it
-            wait_for(
-                lambda: committed_total(bootstrap, topics) >= len(plan),
-                timeout_s,
-                "every poison offset committed",
-            )
-        alive = worker.proc.poll() is None
-        committed = committed_total(bootstrap, topics)
-    finally:
-        code = worker.stop()
-    seconds = time.monotonic() - t0
-    found = traces(bootstrap, topics)
-    per_offset = Counter(t.source[1] for t in found)
-    tally = Tally(records_in=len(plan))
-    for offset, (expect, _, _) in enumerate(plan):
-        seen = [t for t in found if t.source == (0, offset)]
-        tally.outcomes[seen[0].where if seen else "missing"] += 1
-        if not seen:
-            tally.lost.append(f"offset {offset}")
-        elif seen[0].where != expect:
-            tally.wrong.append(f"offset {offset}: {seen[0].where} ({seen[0].reason})")
-    tally.outputs = len(found)
-    tally.repeats = sum(n - 1 for n in per_offset.values())
-    log_text = (workdir / "poison.log").read_text(errors="replace")
-    observed = {
-        "worker_alive": alive,
-        "worker_exit_code": code,
-        "dead_letter_reasons": dict(Counter(t.reason for t in found if t.reason)),
-        "offsets_committed": committed,
-        "worker_starts": log_text.count('"worker_started"'),
-        "processes_killed_over_hard_limit": log_text.count('"page_over_hard_limit"'),
-        "evicted": log_text.split('"stopping"')[0].count('"partitions_revoked"'),
-    }
-    return Run("poison", tally, seconds, leftover_processes=reap_tagged(marker), observed=observed)
-
-
-def _counted(m: dict[str, float]) -> float:
-    """Records whose outcome a worker counted (after their batch was committed)."""
-    outcomes = [
-        v
-        for k, v in m.items()
-        if k.startswith(
-            (
-                "ingest_articles_published_total",
-                "ingest_duplicates_total{",
-                "ingest_records_skipped_total{",
-                "ingest_records_dead_lettered_total{",
-            )
-        )
-    ]
-    return sum(outcomes)
-
+from tests.kit.kafka import (
+    Topics,
+)
+from tests.kit.services import private_redis, start_moto, tansu_memory
 
 # --- the benchmark -------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def tansu_memory(workdir: Path) -> Iterator[str]:
-    broker = start_broker(log_path=workdir / "tansu.log")
-    try:
-        yield broker.bootstrap
-    finally:
-        broker.stop()
 
 
 def _scenarios(args: argparse.Namespace, workdir: Path) -> dict[str, Callable[[], object]]:
@@ -1176,6 +107,29 @@ def _scenarios(args: argparse.Namespace, workdir: Path) -> dict[str, Callable[[]
             topics = Topics(f"p{uuid.uuid4().hex[:8]}", partitions=1)
             return poison_scenario(b, topics, sub("poison"), slow_only=args.poison_slow_only)
 
+    def race() -> object:
+        from tests.kit.race import race_scenario
+
+        with private_redis(sub("race") / "redis") as redis, tansu_memory(sub("race")) as b:
+            topics = Topics(f"c{uuid.uuid4().hex[:8]}", partitions=2)
+            return race_scenario(
+                b, topics, sub("race"), stories=args.race_stories, redis_url=redis.url
+            )
+
+    def storm() -> object:
+        from tests.kit.race import storm_scenario
+
+        runs = []
+        with private_redis(sub("storm") / "redis") as redis, tansu_memory(sub("storm")) as b:
+            for url in (redis.url, None):
+                topics = Topics(f"s{uuid.uuid4().hex[:8]}", partitions=3)
+                run = storm_scenario(
+                    b, topics, sub("storm"), urls=args.storm_urls, rounds=args.storm_rounds,
+                    rng=rng, redis_url=url,
+                )  # fmt: skip
+                runs.append(run)
+        return runs
+
     def fuzz() -> object:
         from bench.fuzz_decode_extract import fuzz as run_fuzz
 
@@ -1188,6 +142,8 @@ def _scenarios(args: argparse.Namespace, workdir: Path) -> dict[str, Callable[[]
         "rebalance": rebalance,
         "hostile": hostile,
         "poison": poison,
+        "race": race,
+        "storm": storm,
         "fuzz": fuzz,
     }
 
@@ -1195,8 +151,8 @@ def _scenarios(args: argparse.Namespace, workdir: Path) -> dict[str, Callable[[]
 def _figures(result: object) -> object:
     if isinstance(result, list):
         return [_figures(r) for r in result]
-    if isinstance(result, Run):
-        return result.summary()
+    if isinstance(result, Run) or hasattr(result, "summary"):
+        return result.summary()  # type: ignore[attr-defined]
     if isinstance(result, HostileRun):
         return {
             **result.run.summary(),
@@ -1212,11 +168,16 @@ def _figures(result: object) -> object:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default="kill,broker,redis,rebalance,hostile,poison,fuzz")
+    parser.add_argument(
+        "--only", default="kill,broker,redis,rebalance,hostile,poison,race,storm,fuzz"
+    )
     parser.add_argument("--kills", type=int, default=24)
     parser.add_argument("--records", type=int, default=3000)
     parser.add_argument("--rate", type=float, default=0.0, help="input records/s while killing")
     parser.add_argument("--fuzz-minutes", type=float, default=3.0)
+    parser.add_argument("--race-stories", type=int, default=200)
+    parser.add_argument("--storm-urls", type=int, default=1000)
+    parser.add_argument("--storm-rounds", type=int, default=10)
     parser.add_argument("--seed", type=int, default=20261128)
     parser.add_argument(
         "--poison-slow-only", action="store_true", help="poison: only the slow pages (livelock)"
@@ -1247,6 +208,8 @@ def _lost_anything(result: object) -> bool:
         return any(_lost_anything(r) for r in result)
     if isinstance(result, dict) and "lost" in result:
         return bool(result["lost"] or result["wrong"] or result["key_conflicts"])
+    if isinstance(result, dict):  # race, storm
+        return bool(result.get("wrong_canonicals") or result.get("republished_wrongly"))
     return False
 
 
@@ -1254,7 +217,8 @@ def _headline(figures: dict[str, object]) -> dict[str, object]:
     rows = []
     for value in figures.values():
         rows.extend(value if isinstance(value, list) else [value])
-    runs = [r for r in rows if isinstance(r, dict) and "records_in" in r]
+    runs = [r for r in rows if isinstance(r, dict) and "lost" in r]
+    races = [r for r in rows if isinstance(r, dict) and r.get("scenario") in ("race", "storm")]
     return {
         "kills_survived": sum(int(r.get("kills", 0)) for r in runs),
         "broker_restarts": sum(int(r.get("broker_restarts", 0)) for r in runs),
@@ -1263,6 +227,8 @@ def _headline(figures: dict[str, object]) -> dict[str, object]:
         "records_lost": sum(int(r["lost"]) for r in runs),
         "hostile_kinds": sum(int(r.get("hostile_kinds", 0)) for r in runs),
         "peak_rss_mb": next((r["peak_rss_mb"] for r in runs if "peak_rss_mb" in r), None),
+        "wrong_canonicals": sum(int(r.get("wrong_canonicals", 0)) for r in races),
+        "republished_wrongly": sum(int(r.get("republished_wrongly", 0)) for r in races),
     }
 
 

@@ -42,7 +42,9 @@ from pathlib import Path
 from statistics import mean
 from unittest import mock
 
-from bench.extract_bench import DEFAULT_ENGINE, load_all, page_html, trafilatura_anchor, wcxb_page
+from bench.extract_bench import trafilatura_anchor
+from tests.kit.datasets import load_all, page_html
+from tests.kit.scores import wcxb_page
 from worker import textunits
 from worker.extract import ENGINES, make_extractor, pagetype
 from worker.records import BadRecord, Page
@@ -343,7 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--newspaper4k", type=Path, help="newspaper4k's tests/data folder")
     parser.add_argument("--goose3", type=Path, help="goose3's tests/data/content folder")
     parser.add_argument("--data", type=Path, help="the shared extraction datasets' folder")
-    parser.add_argument("--engine", default=DEFAULT_ENGINE, choices=ENGINES)
+    parser.add_argument("--engine", default=ENGINES[0], choices=ENGINES)
     parser.add_argument(
         "--latin", action="store_true", help="with --data: AEB's Latin-script pages too"
     )

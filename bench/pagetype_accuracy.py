@@ -4,8 +4,8 @@
 
 DIR is the WCXB folder (``<split>/html/<id>.html.gz`` and ``<split>/ground-truth/<id>.json``,
 whose ``_internal.page_type.primary`` is the label), read by the extraction benchmark's
-loader (``extract_bench.load_wcxb``: ``category`` counts as ``collection``). Each page goes
-through the worker's own engine (``make_extractor``: the worker's default, ``fast``, or
+loader (``tests/kit/datasets.load_wcxb``: ``category`` counts as ``collection``). Each page
+goes through the worker's own engine (``make_extractor``: the worker's default, ``fast``, or
 ``trafilatura``), whose record carries the page type. One process, pages in file order.
 """
 
@@ -16,10 +16,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bench.extract_bench import DEFAULT_ENGINE, load_wcxb, page_html
-from worker.extract import ENGINES, make_extractor
+from tests.kit.scores import confusion_matrix
+from worker.extract import ENGINES
 from worker.extract.pagetype import PAGE_TYPES, is_article
-from worker.records import Page
 
 
 def report(confusion: Counter[tuple[str, str]], seconds: float) -> str:
@@ -43,29 +42,13 @@ def report(confusion: Counter[tuple[str, str]], seconds: float) -> str:
     return "\n".join(lines)
 
 
-def confusion_matrix(
-    root: Path, split: str, engine: str = DEFAULT_ENGINE, limit: int | None = None
-) -> Counter[tuple[str, str]]:
-    """(label, predicted) counts over the split's labelled pages, with the worker's engine."""
-    extract = make_extractor(engine)
-    confusion: Counter[tuple[str, str]] = Counter()
-    for bench_page in load_wcxb(root, split, limit):
-        if bench_page.page_type not in PAGE_TYPES:
-            continue
-        page = Page(
-            url=bench_page.url, body=page_html(bench_page), body_kind="html", input_format="raw"
-        )
-        confusion[(bench_page.page_type, extract(page).page_type or "")] += 1
-    return confusion
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wcxb", type=Path, required=True, help="the WCXB folder")
     parser.add_argument("--split", default="dev")
     parser.add_argument("--limit", type=int, default=None, help="first N pages only")
     parser.add_argument(
-        "--engine", choices=ENGINES, default=DEFAULT_ENGINE, help="default: the worker's"
+        "--engine", choices=ENGINES, default=ENGINES[0], help="default: the worker's"
     )
     args = parser.parse_args()
     started = time.perf_counter()

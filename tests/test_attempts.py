@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
 
-from tests.kafka_helpers import Topics, committed_offsets, produce, read_all
+from tests.kit.kafka import Topics, committed_offsets, produce, read_all
 from tests.test_worker_kafka import envelope
-from worker.app import Worker, _Held
+from worker.app import Worker
 from worker.attempts import MAX_TRIES, Mark, finished, merge, parse, plan
+from worker.checkpoint import Batch
 from worker.config import Settings, load
 from worker.extract import make_extractor
 from worker.parallel import CpuPool
@@ -70,7 +71,12 @@ def poll_some(worker: Worker) -> list:
     raise AssertionError("nothing polled")
 
 
-def started(held: _Held) -> list:
+def begin(worker: Worker) -> Batch:
+    assert worker.checkpoint is not None
+    return worker.checkpoint.offsets.begin(poll_some(worker))
+
+
+def started(held: Batch) -> list:
     return [r.offset for r in held.records] + (["given_up"] if held.given_up else [])
 
 
@@ -121,7 +127,7 @@ def test_a_batch_redone_in_one_process_is_narrowed_then_given_up(
     assert worker.consumer is not None
     starts = []
     for _ in range(MAX_TRIES + 1):
-        held = worker._start_batch(poll_some(worker))
+        held = begin(worker)
         starts.append(started(held))
         worker.consumer.seek(TopicPartition(topics.input, 0), 0)  # redone from the start
     assert starts == [[0, 1, 2], [0], [0], [0, "given_up"]]
@@ -140,7 +146,7 @@ def test_workers_that_never_finish_a_batch_give_its_record_up_on_the_fourth_star
     starts = []
     for _ in range(MAX_TRIES + 1):
         worker = new_worker(settings)
-        starts.append(started(worker._start_batch(poll_some(worker))))
+        starts.append(started(begin(worker)))
         die(worker)
     assert starts == [[0, 1, 2], [0], [0], [0, "given_up"]]
     finish_and_check(kafka_bootstrap, topics, new_worker(settings))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import random
 
-from bench.multilingual_syndication import Generator
+from tests.kit.syndication import Generator
 from worker.textunits import count_words
 
 _HAN = "".join(chr(cp) for cp in range(0x4E00, 0x4E00 + 600))  # common Han

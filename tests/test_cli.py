@@ -11,8 +11,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.kafka_helpers import Topics, produce, read_all
-from tests.pages import article_html, article_text
+from tests.kit.kafka import Topics, produce, read_all
+from tests.kit.pages import article_html, article_text
 from tests.test_dedup import article, text
 from worker.broker import free_port
 

@@ -18,14 +18,13 @@ import pytest
 import redis
 from test_dedup import article, syndicate, text
 
-from worker.app import Worker
-from worker.config import Settings
+from worker.checkpoint import Settler
 from worker.dedup import Deduper, snapshot
 from worker.dedup.memory import MemoryDeduper
 from worker.dedup.pages import text_hash
 from worker.dedup.redis_store import RedisDeduper
-from worker.extract import make_extractor
-from worker.pipeline import Outcome, Stages
+from worker.metrics import Metrics
+from worker.pipeline import Outcome
 from worker.records import DedupVerdict, Sighting, TransientError
 
 Factory = Callable[[], Deduper]
@@ -204,12 +203,11 @@ def test_the_worker_confirms_what_was_published_and_releases_dead_letters() -> N
     """The publish path's hook: after the broker's acks, outputs published (or recorded
     with nothing to send) are confirmed, outputs that ended as dead letters released."""
     d = MemoryDeduper()
-    settings = Settings()
-    worker = Worker(settings, Stages(settings, make_extractor(), d), pool=None)  # type: ignore[arg-type]
+    settler = Settler(d, Metrics())
     kept, lost = article(1000), article(1001)
     published = check(d, "kept", text(kept), "k:in/0/1")
     too_large = check(d, "lost", text(lost), "k:in/0/2")
-    worker._settle_dedupe(
+    settler.settle(
         [
             Outcome("published", reservation=published.reservation),
             Outcome("dead_letter", reservation=too_large.reservation),
@@ -247,11 +245,10 @@ def test_a_store_failing_to_settle_does_not_stop_the_worker() -> None:
         def confirm(self, reservations: list) -> None:
             raise redis.ResponseError("NOAUTH Authentication required.")
 
-    settings = Settings()
-    worker = Worker(settings, Stages(settings, make_extractor(), Failing()), pool=None)  # type: ignore[arg-type]
-    verdict = check(worker.stages.deduper, "page", text(article(1010)), "k:in/0/1")
-    worker._settle_dedupe([Outcome("published", reservation=verdict.reservation)])
-    assert worker.metrics.errors.labels("dedup")._value.get() == 1
+    settler = Settler(Failing(), Metrics())
+    verdict = check(settler.deduper, "page", text(article(1010)), "k:in/0/1")
+    settler.settle([Outcome("published", reservation=verdict.reservation)])
+    assert settler.metrics.errors.labels("dedup")._value.get() == 1
 
 
 def test_reservations_not_settled_are_settled_with_the_next_batch() -> None:
@@ -266,14 +263,13 @@ def test_reservations_not_settled_are_settled_with_the_next_batch() -> None:
                 raise redis.ConnectionError("refused")
             super().confirm(reservations)
 
-    settings = Settings()
-    worker = Worker(settings, Stages(settings, make_extractor(), DownOnce()), pool=None)  # type: ignore[arg-type]
-    first = check(worker.stages.deduper, "page", text(article(1011)), "k:in/0/1")
-    worker._settle_dedupe([Outcome("published", reservation=first.reservation)])
-    assert worker._unsettled  # kept for later
-    second = check(worker.stages.deduper, "other", text(article(1012)), "k:in/0/2")
-    worker._settle_dedupe([Outcome("published", reservation=second.reservation)])
-    assert calls == [1, 2] and worker._unsettled == []  # the first went with the second
-    worker._unsettled = [("published", first.reservation)]
-    worker._settle_before_leaving(within_s=2)  # the store answers: settled before leaving
-    assert worker._unsettled == []
+    settler = Settler(DownOnce(), Metrics())
+    first = check(settler.deduper, "page", text(article(1011)), "k:in/0/1")
+    settler.settle([Outcome("published", reservation=first.reservation)])
+    assert settler.unsettled  # kept for later
+    second = check(settler.deduper, "other", text(article(1012)), "k:in/0/2")
+    settler.settle([Outcome("published", reservation=second.reservation)])
+    assert calls == [1, 2] and settler.unsettled == []  # the first went with the second
+    settler.unsettled = [("published", first.reservation)]
+    settler.before_leaving(within_s=2)  # the store answers: settled before leaving
+    assert settler.unsettled == []

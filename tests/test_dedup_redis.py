@@ -112,11 +112,12 @@ def test_insert_happens_only_against_the_judged_candidates(redis_url: str, prefi
     one.check("a", text(paras))
     sketch = Sketcher().sketch(syndicate(paras, 6))
     args, pairs = one.script_args("b", sketch)
-    stale = one.call([*args, b"", 0, b"", *pairs])  # judged against "no candidates": refused
+    no_race = [b"", 0, b"", b"", "b"]  # no fetch time, no takeover
+    stale = one.call([*args, b"", 0, b"", *no_race, *pairs])  # judged against "no candidates"
     record = prefix.encode() + b"r:" + args[1]
     client = redis.Redis.from_url(redis_url)
-    assert stale[0] == 2 and stale[2::3] and not client.exists(record)
-    inserted = one.call([*args, b"", 0, b"".join(stale[2::3]), *pairs])  # against what it saw
+    assert stale[0] == 2 and stale[2::4] and not client.exists(record)
+    inserted = one.call([*args, b"", 0, b"".join(stale[2::4]), *no_race, *pairs])  # as it saw
     assert inserted[0] == 1
     assert client.exists(record)
 

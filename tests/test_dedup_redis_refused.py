@@ -15,9 +15,9 @@ import orjson
 import pytest
 import redis
 
-from bench.faults_bench import RedisServer, private_redis, redis_available
-from tests.kafka_helpers import Topics, http_get, produce, read_all, start_worker, wait_for
-from tests.pages import article_html
+from tests.kit.kafka import Topics, http_get, produce, read_all, start_worker, wait_for
+from tests.kit.pages import article_html
+from tests.kit.services import RedisServer, private_redis, redis_available
 from worker.dedup.redis_store import RedisDeduper, refusal_of
 from worker.records import TransientError
 

@@ -26,8 +26,8 @@ import orjson
 import pytest
 import yaml
 
-from tests.kafka_helpers import Topics, WorkerProcess, http_get, produce, start_worker, wait_for
-from tests.pages import article_html
+from tests.kit.kafka import Topics, WorkerProcess, http_get, produce, start_worker, wait_for
+from tests.kit.pages import article_html
 from tests.test_deploy import (
     DOCKERFILE,
     PROMETHEUS_DIR,

@@ -8,16 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.extract_bench import (
-    aeb_corpus,
-    aeb_page,
-    load_aeb,
-    load_all,
-    load_wcxb,
-    score,
-    wcxb_corpus,
-    wcxb_page,
-)
+from tests.kit.datasets import load_aeb, load_all, load_wcxb
+from tests.kit.scores import aeb_corpus, aeb_page, score, wcxb_corpus, wcxb_page
 
 
 def test_aeb_page_counts_shingles_case_sensitively() -> None:
@@ -107,7 +99,7 @@ def test_loaders_read_the_published_layouts(tmp_path: Path) -> None:
 def test_page_type_accuracy_reads_wcxb_like_the_extraction_benchmark(tmp_path: Path) -> None:
     """Its own loader skipped ``category`` pages, which the extraction benchmark counts as
     collections; both now read the split with one loader, through the worker's engine."""
-    from bench.pagetype_accuracy import confusion_matrix
+    from tests.kit.scores import confusion_matrix
 
     wcxb = tmp_path / "wcxb"
     links = "".join(f'<li><a href="/c/{n}">Story number {n}</a></li>' for n in range(30))

@@ -6,13 +6,9 @@ import lxml.etree
 import lxml.html
 import pytest
 
-from worker.extract.cleanup import (
-    drop_hidden,
-    drop_related_sections,
-    filter_lines,
-    is_boilerplate_line,
-)
+from worker.extract.cleanup import drop_hidden, drop_related_sections, filter_lines
 from worker.extract.html_region import block_lines, drop_link_menus, region_text
+from worker.extract.vocabulary import is_furniture_line
 
 PARAGRAPHS = [
     "The harbour authority approved the new ferry timetable on Tuesday after a long debate.",
@@ -133,7 +129,7 @@ def test_related_block_that_is_the_page_is_kept() -> None:
     ],
 )
 def test_boilerplate_lines_are_recognised(line: str) -> None:
-    assert is_boilerplate_line(line)
+    assert is_furniture_line(line)
 
 
 @pytest.mark.parametrize(
@@ -146,7 +142,7 @@ def test_boilerplate_lines_are_recognised(line: str) -> None:
     ],
 )
 def test_content_lines_are_not_boilerplate(line: str) -> None:
-    assert not is_boilerplate_line(line)
+    assert not is_furniture_line(line)
 
 
 def test_filter_lines_keeps_paragraphs_headings_and_lists() -> None:

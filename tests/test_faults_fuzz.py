@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.fuzz_decode_extract import FuzzStats, make_stages, run_round
+from tests.kit.fuzz import FuzzStats, make_stages, run_round
 
 
 def test_fuzzed_messages_each_end_as_one_valid_outcome() -> None:

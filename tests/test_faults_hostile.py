@@ -14,9 +14,9 @@ import orjson
 import pytest
 from jsonschema import Draft202012Validator
 
-from bench.faults_bench import MB, hostile_scenario
-from tests.hostile import Hostile, hostile_inputs
-from tests.kafka_helpers import Topics
+from tests.kit.faults import MB, hostile_scenario
+from tests.kit.hostile import Hostile, hostile_inputs
+from tests.kit.kafka import Topics
 from worker.config import Settings
 from worker.dedup import make_deduper
 from worker.extract import Extractor, make_extractor

@@ -13,19 +13,21 @@ from pathlib import Path
 
 import pytest
 
-from bench.faults_bench import (
-    RedisServer,
+from tests.kit.faults import (
     Run,
     broker_restart_scenario,
     kill_scenario,
+    rebalance_scenario,
+    redis_outage_scenario,
+)
+from tests.kit.kafka import Topics
+from tests.kit.services import (
+    RedisServer,
     moto_available,
     private_redis,
-    rebalance_scenario,
     redis_available,
-    redis_outage_scenario,
     start_moto,
 )
-from tests.kafka_helpers import Topics
 
 pytestmark = pytest.mark.integration
 

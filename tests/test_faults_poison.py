@@ -9,8 +9,8 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from tests.hostile import evasive_attributes_page
-from tests.kafka_helpers import (
+from tests.kit.hostile import evasive_attributes_page
+from tests.kit.kafka import (
     Topics,
     committed_offsets,
     produce,

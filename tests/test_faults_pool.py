@@ -10,8 +10,8 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
-from bench.faults_bench import RUN_MARKER, reap_tagged, tagged_processes
-from tests.kafka_helpers import wait_for
+from tests.kit.kafka import wait_for
+from tests.kit.processes import RUN_MARKER, reap_tagged, tagged_processes
 from tests.test_parallel import CRASH_MARKER, crashing_factory, item
 from worker.config import Settings
 from worker.parallel import CpuPool

@@ -17,16 +17,17 @@ import orjson
 import pytest
 import redis
 
-from bench.faults_bench import RedisServer, drain, private_redis, redis_available
-from tests.kafka_helpers import (
+from tests.kit.kafka import (
     Topics,
+    drain,
     http_get,
     produce,
     read_all,
     start_worker,
     wait_for,
 )
-from tests.pages import article_html
+from tests.kit.pages import article_html
+from tests.kit.services import RedisServer, private_redis, redis_available
 from worker import config, kafka_io
 from worker.broker import free_port, port_open, tansu_binary
 from worker.dedup import make_deduper

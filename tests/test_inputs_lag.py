@@ -6,7 +6,7 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 
-from tests.kafka_helpers import wait_for
+from tests.kit.kafka import wait_for
 from worker.kafka_io import consumer_lag
 
 pytestmark = pytest.mark.integration

@@ -11,8 +11,8 @@ from kafka import KafkaAdminClient, codec
 from kafka.admin import NewTopic
 from kafka.partitioner.default import murmur2
 
-from tests.kafka_helpers import Topics, read_all, start_worker
-from tests.pages import article_html
+from tests.kit.kafka import Topics, read_all, start_worker
+from tests.kit.pages import article_html
 
 # Every compression.type Kafka defines, as librdkafka names them.
 CODECS = ("gzip", "snappy", "lz4", "zstd")

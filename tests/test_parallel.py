@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import orjson
 
-from tests.pages import article_html
+from tests.kit.pages import article_html
 from worker.config import Settings
 from worker.extract import Extractor, make_extractor
 from worker.parallel import CpuPool

@@ -11,7 +11,7 @@ import orjson
 import pytest
 from jsonschema import Draft202012Validator
 
-from tests.pages import article_html, article_text
+from tests.kit.pages import article_html, article_text
 from worker.config import Settings
 from worker.dedup import make_deduper
 from worker.extract import make_extractor
@@ -181,7 +181,7 @@ def test_recrawls_replays_and_updates() -> None:
     assert (first.kind, replay.kind, changed.kind) == ("published", "published", "published")
     assert (recrawl.kind, recrawl.reason, recrawl.value) == ("skipped", "unchanged", None)
     a, b, c = (orjson.loads(o.value or b"") for o in (first, replay, changed))
-    assert a["schema_version"] == "2.0"
+    assert a["schema_version"] == "2.1"
     assert a["dedup"] == {**b["dedup"], "status": "new", "version": 1}
     assert (a["id"], a["content_hash"]) == (b["id"], b["content_hash"])
     assert c["id"] == a["id"] and first.key == changed.key

@@ -9,8 +9,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.kafka_helpers import Topics, produce, read_all, start_worker
-from tests.pages import WORDS
+from tests.kit.kafka import Topics, produce, read_all, start_worker
+from tests.kit.pages import WORDS
 from tests.test_cli import cli, lines
 from worker import config
 from worker.config import ConfigError, Settings

@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from tests.kafka_helpers import (
+from tests.kit.kafka import (
     Topics,
     committed_offsets,
     end_offsets,
@@ -24,7 +24,7 @@ from tests.kafka_helpers import (
     start_worker,
     wait_for,
 )
-from tests.pages import article_html, article_text
+from tests.kit.pages import article_html, article_text
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,5 @@
-"""The worker: poll a batch -> process each record -> publish -> wait for acks -> commit.
+"""The worker loop: poll a batch -> process each record -> hand it to the checkpoint
+(``worker/checkpoint.py``: publish -> wait for acks -> settle dedupe -> commit).
 
 At-least-once: offsets are committed only after every output of the batch is
 acknowledged by the broker. When a dependency is down (broker, dedup store) the
@@ -15,45 +16,24 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
-from kafka.errors import (
-    CommitFailedError,
-    KafkaError,
-    MessageSizeTooLargeError,
-    RebalanceInProgressError,
-)
+from kafka.errors import KafkaError
 
 from worker import attempts, kafka_io
+from worker.checkpoint import Batch, Checkpoint, Offsets, Settler, State, origin_of
 from worker.config import Settings
 from worker.logs import get_logger
 from worker.metrics import Metrics, serve
 from worker.parallel import CpuPool
-from worker.pipeline import Failed, Outcome, Prepared, Stages, failed_outcome, finish
-from worker.records import Origin, Reservation, TransientError
+from worker.pipeline import Failed, Outcome, Prepared, Stages, finish
+from worker.records import TransientError
 
 log = get_logger("worker.app")
 
-ACK_TIMEOUT_S = 130.0  # a little above the producer's delivery timeout
 MAX_BACKOFF_S = 15.0
 PROGRESS_LOG_S = 10.0  # totals in the log at most this often, not per batch
-SETTLE_ON_EXIT_S = 10.0  # how long a leaving worker retries settling its reservations
-# What kafka-python raises from send() for a record it cannot serialise (a header value
-# that is not bytes, a key that does not encode): the record's fault, not the broker's.
-UNSENDABLE = (TypeError, ValueError, UnicodeError, AssertionError)
-
-
-@dataclass
-class _Held:
-    """Records polled but not yet committed, with their outcomes once computed."""
-
-    records: list[ConsumerRecord]
-    prepared: list[Prepared | Failed] | None = None
-    given_up: bool = False  # its one record was started MAX_TRIES times without finishing
-    outcomes: list[Outcome] | None = None
-    attempts: int = 0
-    retry_at: float = 0.0
 
 
 @dataclass
@@ -64,16 +44,13 @@ class Worker:
     metrics: Metrics = field(default_factory=Metrics)
     consumer: KafkaConsumer | None = None
     producer: KafkaProducer | None = None
+    checkpoint: Checkpoint | None = None
     stopping: bool = False
-    _held: _Held | None = None
-    _assigned: set[TopicPartition] = field(default_factory=set)
+    _held: Batch | None = None
     _joined: bool = False
     _last_poll_ok: float = 0.0
     _signals: int = 0
     _totals: dict[str, int] = field(default_factory=dict)
-    _marks: dict[TopicPartition, attempts.Mark] = field(default_factory=dict)
-    _fetched_marks: set[TopicPartition] = field(default_factory=set)
-    _unsettled: list[tuple[str, Reservation]] = field(default_factory=list)  # (kind, it)
     _last_progress_log: float = 0.0
     metrics_port: int | None = None
 
@@ -91,14 +68,24 @@ class Worker:
         server = serve(self.metrics, s.metrics_host, s.metrics_port, self.readiness)
         self.metrics_port = server.server_port
         self.pool.start()  # before joining the group: ready means able to extract
-        self.producer = kafka_io.make_producer(s)
-        self.consumer = kafka_io.make_consumer(s, _Listener(self))
+        self.attach(kafka_io.make_producer(s), kafka_io.make_consumer(s, _Listener(self)))
         log.info(
             "worker_started",
             input_topic=s.input_topic,
             output_topic=s.output_topic,
             group_id=s.group_id,
             metrics_port=self.metrics_port,
+        )
+
+    def attach(self, producer: KafkaProducer, consumer: KafkaConsumer) -> None:
+        """Use these clients (``start`` makes real ones; unit tests pass fakes)."""
+        self.producer, self.consumer = producer, consumer
+        self.checkpoint = Checkpoint(
+            producer,
+            Offsets(consumer, self._keep_alive),
+            Settler(self.stages.deduper, self.metrics),
+            self.settings,
+            self.metrics,
         )
 
     def install_signal_handlers(self) -> None:
@@ -122,7 +109,7 @@ class Worker:
                 if self._held is None:
                     polled = self._poll()
                     if polled:
-                        self._held = self._start_batch(polled)
+                        self._held = self._checkpoint().offsets.begin(polled)
                         idle_since = time.monotonic()
                     elif max_idle_s is not None and time.monotonic() - idle_since > max_idle_s:
                         break
@@ -133,12 +120,13 @@ class Worker:
             self.close()
 
     def close(self) -> None:
-        if self._held is not None and self._held.outcomes is not None:
+        if self._held is not None and self._held.state >= State.FINISHED:
             try:  # a batch already processed: publish and commit it before leaving
-                self._publish_and_commit(self._held)
+                self._complete(self._held)
             except Exception as exc:  # noqa: BLE001 - leaving anyway; it will be redone
                 log.warning("final_batch_not_committed", error=type(exc).__name__)
-        self._settle_before_leaving()
+        if self.checkpoint is not None:
+            self.checkpoint.settler.before_leaving()
         if self.producer is not None:
             self.producer.flush(timeout=30)
             self.producer.close(timeout=10)
@@ -174,80 +162,9 @@ class Worker:
             self.metrics.consumed_bytes.inc(sum(len(r.value or b"") for r in records))
         return records
 
-    def _start_batch(self, records: list[ConsumerRecord]) -> _Held:
-        """Mark where each partition starts (``attempts``) before any work, so a batch that
-        never finishes is narrowed down to its record, then given up, by whoever redoes it.
-        While a partition is in careful mode the batch is that partition's one record; the
-        rest of the poll is handed back."""
-        assert self.consumer is not None
-        by_tp: dict[TopicPartition, list[ConsumerRecord]] = {}
-        for r in records:
-            by_tp.setdefault(TopicPartition(r.topic, r.partition), []).append(r)
-        plans = {
-            tp: attempts.plan(self._mark_of(tp), rs[0].offset, rs[-1].offset)
-            for tp, rs in by_tp.items()
-        }
-        careful = next((tp for tp, (_, mode) in plans.items() if mode != "batch"), None)
-        if careful is not None:
-            for tp, rs in by_tp.items():  # hand back all but the careful partition's first
-                rest = rs[1:] if tp == careful else rs
-                if rest:
-                    self.consumer.seek(tp, rest[0].offset)
-            plans = {careful: plans[careful]}
-            records = by_tp[careful][:1]
-            mark, mode = plans[careful]
-            log.warning(
-                "careful_mode",
-                topic=careful.topic,
-                partition=careful.partition,
-                offset=mark.offset,
-                tries=mark.tries,
-                until=mark.careful_until,
-                give_up=mode == "give_up",
-            )
-        marks = {tp: mark for tp, (mark, _) in plans.items()}
-        self._commit_marks(marks)
-        return _Held(records, given_up=careful is not None and plans[careful][1] == "give_up")
-
-    def _mark_of(self, tp: TopicPartition) -> attempts.Mark | None:
-        """The group's mark for ``tp`` when first seen since assignment, merged with this
-        process's own (a broker that drops commit metadata, as Tansu 0.6 does, keeps the
-        count for as long as this process lives)."""
-        if tp not in self._fetched_marks:
-            assert self.consumer is not None
-            try:
-                committed = self.consumer.committed(tp, metadata=True)
-            except Exception as exc:  # noqa: BLE001 - unknown: count from what we know
-                log.warning("committed_offset_unknown", error=type(exc).__name__)
-                committed = None
-            self._fetched_marks.add(tp)
-            group = None if committed is None else attempts.parse(*committed[:2])
-            merged = attempts.merge(self._marks.get(tp), group)
-            if merged is not None:
-                self._marks[tp] = merged
-        return self._marks.get(tp)
-
-    def _commit_marks(self, marks: dict[TopicPartition, attempts.Mark]) -> None:
-        assert self.consumer is not None
-        offsets = {
-            tp: OffsetAndMetadata(m.offset, m.metadata(), -1)
-            for tp, m in marks.items()
-            if tp in self._assigned
-        }
-        for attempt in range(3):
-            offsets = {tp: o for tp, o in offsets.items() if tp in self._assigned}
-            if not offsets:
-                return
-            try:
-                self.consumer.commit(offsets)
-                self._marks.update(marks)
-                return
-            except RebalanceInProgressError:  # a join round is on: let poll complete it
-                self._keep_alive(0.1 * (attempt + 1))
-            except (CommitFailedError, KafkaError) as exc:  # the batch itself will find out
-                log.warning("attempt_mark_not_committed", error=type(exc).__name__)
-                return
-        log.warning("attempt_mark_not_committed", error="RebalanceInProgressError")
+    def _checkpoint(self) -> Checkpoint:
+        assert self.checkpoint is not None, "start() or attach() first"
+        return self.checkpoint
 
     def _try_held(self) -> None:
         held = self._held
@@ -257,13 +174,14 @@ class Worker:
             self._keep_alive(held.retry_at - now)
             return
         try:
-            if held.prepared is None:
+            if held.state == State.POLLED:
                 self._prepare_and_finish(held)
-            if held.outcomes is None:  # a retry: the batch is prepared, finish it again
-                held.outcomes = [
-                    self._finish(r, p) for r, p in zip(held.records, held.prepared, strict=True)
-                ]
-            self._publish_and_commit(held)
+            if held.state == State.PREPARED:  # a retry: finish it again, without extracting
+                assert held.prepared is not None
+                held.finished_as(
+                    [self._finish(r, p) for r, p in zip(held.records, held.prepared, strict=True)]
+                )
+            self._complete(held)
         except TransientError as exc:
             self._back_off(held, "dedup", exc)
             self.metrics.dedup_up.set(0)
@@ -274,11 +192,15 @@ class Worker:
             self._back_off(held, "kafka", exc)
             return
         self.metrics.dedup_up.set(1)
-        self._record(held)
-        self._held = None
         self._save_templates()
 
-    def _prepare_and_finish(self, held: _Held) -> None:
+    def _complete(self, batch: Batch) -> None:
+        """Every path that ends a batch: publish, ack, settle, commit, then count it."""
+        self._checkpoint().complete(batch)
+        self._record(batch)
+        self._held = None  # also what a revoke meanwhile kept of it: those records are done
+
+    def _prepare_and_finish(self, held: Batch) -> None:
         """Each record is finished (templates, dedupe: offset order, this process) as soon as
         it is prepared, while the pool works on the next ones. When the dedup store is down
         the pool still completes the batch, so a retry finishes it without extracting again
@@ -286,15 +208,9 @@ class Worker:
         outcomes: list[Outcome] = []
         down: list[TransientError] = []
         if held.given_up:  # started MAX_TRIES times without finishing: not again
-            held.prepared = [
-                Failed(
-                    "dead_letter",
-                    "extract",
-                    "not_finished",
-                    f"processing started {attempts.MAX_TRIES} times and never finished",
-                )
-            ]
-            held.outcomes = [self._finish(held.records[0], held.prepared[0])]
+            detail = f"processing started {attempts.MAX_TRIES} times and never finished"
+            held.prepared_as([Failed("dead_letter", "extract", "not_finished", detail)])
+            held.finished_as([self._finish(held.records[0], held.prepared[0])])
             return
 
         def on_ready(i: int, prepared: Prepared | Failed) -> None:
@@ -305,14 +221,16 @@ class Worker:
             except TransientError as exc:
                 down.append(exc)
 
-        held.prepared = self.pool.prepare_all(
-            [(r.value, r.headers or []) for r in held.records],
-            on_ready,
-            tick=lambda: self._keep_alive(0.0),  # a slow batch must not get us evicted
+        held.prepared_as(
+            self.pool.prepare_all(
+                [(r.value, r.headers or []) for r in held.records],
+                on_ready,
+                tick=lambda: self._keep_alive(0.0),  # a slow batch must not get us evicted
+            )
         )
         if down:
             raise down[0]
-        held.outcomes = outcomes
+        held.finished_as(outcomes)
 
     def _save_templates(self, force: bool = False) -> None:
         """Snapshot the site templates (throttled), after a commit and at shutdown."""
@@ -329,111 +247,11 @@ class Worker:
             log.warning("site_templates_not_saved", error=str(exc))
 
     def _finish(self, record: ConsumerRecord, prepared: Prepared | Failed) -> Outcome:
-        origin = Origin(record.topic, record.partition, record.offset, record.timestamp)
-        return finish(prepared, record.value, record.headers or [], record.key, origin, self.stages)
-
-    def _publish_and_commit(self, held: _Held) -> None:
-        assert self.producer is not None and self.consumer is not None
-        assert held.outcomes is not None
-        t0 = time.perf_counter()
-        futures, revisions = [], []
-        for i, (record, outcome) in enumerate(zip(held.records, held.outcomes, strict=True)):
-            for revision in outcome.revisions:
-                with contextlib.suppress(MessageSizeTooLargeError, *UNSENDABLE):
-                    revisions.append(self._send(revision))  # the first version stands
-            if outcome.topic is None:
-                continue
-            try:
-                futures.append((i, self._send(outcome)))
-            except MessageSizeTooLargeError:
-                held.outcomes[i] = self._in_place_of(record, outcome, "too_large_to_publish")
-                futures.append((i, self._send(held.outcomes[i])))
-            except UNSENDABLE as exc:  # the client refused it: never let that stop the batch
-                held.outcomes[i] = self._in_place_of(record, outcome, "unsendable", exc)
-                futures.append((i, self._send(held.outcomes[i])))
-        self.producer.flush(timeout=ACK_TIMEOUT_S)
-        for i, future in futures:
-            try:
-                future.get(timeout=ACK_TIMEOUT_S)
-            except MessageSizeTooLargeError:  # the broker's limit is below ours
-                record, outcome = held.records[i], held.outcomes[i]
-                held.outcomes[i] = self._in_place_of(record, outcome, "too_large_to_publish")
-                self._send(held.outcomes[i]).get(timeout=ACK_TIMEOUT_S)
-        for future in revisions:
-            with contextlib.suppress(MessageSizeTooLargeError):  # the first version stands
-                future.get(timeout=ACK_TIMEOUT_S)
-        self.metrics.stage_seconds.labels("publish").observe(time.perf_counter() - t0)
-        self._settle_dedupe(held.outcomes)
-        self._commit(held.records)
-
-    def _settle_dedupe(self, outcomes: list[Outcome]) -> None:
-        """Every output is acknowledged: dedupe keeps what was published (or recorded with
-        nothing to send) and forgets what ended as a dead letter instead. On failure (the
-        store is down) the reservations are kept and settled with the next batch, or before
-        leaving: unsettled, they hold other workers' copies back until they expire."""
-        held = self._unsettled + [
-            (o.kind, o.reservation) for o in outcomes if o.reservation is not None
-        ]
-        if not held:
-            return
-        try:
-            self.stages.deduper.release([r for kind, r in held if kind == "dead_letter"])
-            self.stages.deduper.confirm([r for kind, r in held if kind != "dead_letter"])
-            self._unsettled = []
-        except Exception as exc:  # noqa: BLE001 - never fatal: settled again later
-            self._unsettled = held
-            self.metrics.errors.labels("dedup").inc()
-            log.warning("dedup_not_settled", error=type(exc).__name__, pending=len(held))
-
-    def _settle_before_leaving(self, within_s: float = SETTLE_ON_EXIT_S) -> None:
-        deadline = time.monotonic() + within_s
-        while self._unsettled and time.monotonic() < deadline:
-            time.sleep(0.5)
-            self._settle_dedupe([])
-
-    def _send(self, outcome: Outcome) -> Any:
-        assert self.producer is not None
-        return self.producer.send(
-            outcome.topic, key=outcome.key, value=outcome.value, headers=outcome.headers or None
+        return finish(
+            prepared, record.value, record.headers or [], record.key, origin_of(record), self.stages
         )
 
-    def _in_place_of(
-        self, record: ConsumerRecord, outcome: Outcome, reason: str, exc: Exception | None = None
-    ) -> Outcome:
-        """An output the broker or the client will not take: a dead letter without the value
-        (headers made safe), pointing at the source record (which stays readable at its
-        offset)."""
-        detail = f"{outcome.kind} record over the broker's size limit"
-        if exc is not None:
-            detail = f"{outcome.kind} record refused by the client: {type(exc).__name__}"
-        failed = Failed(
-            "dead_letter", "publish", reason, detail, outcome.record_id, outcome.timings
-        )
-        origin = Origin(record.topic, record.partition, record.offset, record.timestamp)
-        dead = failed_outcome(failed, None, record.headers or [], record.key, origin, self.settings)
-        dead.headers.append(("value_omitted", reason.encode()))
-        dead.reservation = outcome.reservation  # released once the batch is acknowledged
-        return dead
-
-    def _commit(self, records: list[ConsumerRecord]) -> None:
-        assert self.consumer is not None
-        marks: dict[TopicPartition, attempts.Mark] = {}
-        for r in records:
-            tp = TopicPartition(r.topic, r.partition)
-            if tp in self._assigned:
-                marks[tp] = attempts.finished(self._marks.get(tp), r.offset + 1)
-        if not marks:
-            return
-        offsets = {tp: OffsetAndMetadata(m.offset, m.metadata(), -1) for tp, m in marks.items()}
-        try:
-            self.consumer.commit(offsets)
-        except CommitFailedError:
-            # The group moved on (rebalance): the new owner redoes these records.
-            log.warning("commit_failed_rebalance", partitions=len(offsets))
-            return
-        self._marks.update(marks)
-
-    def _record(self, held: _Held) -> None:
+    def _record(self, held: Batch) -> None:
         """Count outcomes once they are safely published and committed."""
         m = self.metrics
         now_ms = time.time() * 1000
@@ -456,6 +274,7 @@ class Worker:
             if outcome.boilerplate_ratio is not None:
                 m.boilerplate_ratio.observe(outcome.boilerplate_ratio)
             m.count_truncated(outcome.truncated)
+            m.corrections.inc(sum(1 for r in outcome.revisions if r.kind == "corrected"))
             if record.timestamp and record.timestamp > 0:
                 m.end_to_end_seconds.observe(max(0.0, (now_ms - record.timestamp) / 1000))
         m.last_processed.set(time.time())
@@ -466,7 +285,7 @@ class Worker:
             log.info("progress", **self._totals)
 
     # --- waiting out an outage ---------------------------------------------------------
-    def _back_off(self, held: _Held, component: str, exc: Exception) -> None:
+    def _back_off(self, held: Batch, component: str, exc: Exception) -> None:
         held.attempts += 1
         delay = min(MAX_BACKOFF_S, 0.5 * 2 ** (held.attempts - 1))
         held.retry_at = time.monotonic() + delay
@@ -502,24 +321,17 @@ class Worker:
 
     # --- rebalances --------------------------------------------------------------------
     def on_revoked(self, revoked: set[TopicPartition]) -> None:
-        self.metrics.assigned.set(len(self._assigned - set(revoked)))
-        if self._held is not None:
-            if self._held.outcomes is not None:
-                try:
-                    self._publish_and_commit(self._held)
-                    self._record(self._held)
-                    self._held = None
-                except Exception as exc:  # noqa: BLE001 - the new owner redoes them
-                    log.warning("revoked_batch_not_committed", error=type(exc).__name__)
-            if self._held is not None:
-                kept = [
-                    r
-                    for r in self._held.records
-                    if TopicPartition(r.topic, r.partition) not in revoked
-                ]
-                self._held = _Held(kept) if kept else None
-        self._assigned -= set(revoked)
-        self._fetched_marks -= set(revoked)  # read the group's mark again if it comes back
+        offsets = self._checkpoint().offsets
+        self.metrics.assigned.set(len(offsets.assigned - revoked))
+        held = self._held
+        if held is not None and held.state >= State.FINISHED:
+            try:
+                self._complete(held)
+            except Exception as exc:  # noqa: BLE001 - the new owner redoes them
+                log.warning("revoked_batch_not_committed", error=type(exc).__name__)
+        if self._held is not None:  # not committed: keep what is still ours, from the start
+            self._held = self._held.keeping(revoked)
+        offsets.revoke(revoked)
         for tp in revoked:
             with contextlib.suppress(KeyError):
                 self.metrics.lag.remove(tp.topic, str(tp.partition))
@@ -527,15 +339,17 @@ class Worker:
 
     def on_assigned(self, assigned: set[TopicPartition]) -> None:
         self._joined = True
-        self._assigned |= set(assigned)
+        offsets = self._checkpoint().offsets
+        offsets.assign(assigned)
         self.metrics.rebalances.inc()
-        self.metrics.assigned.set(len(self._assigned))
+        self.metrics.assigned.set(len(offsets.assigned))
         log.info("partitions_assigned", partitions=sorted(tp.partition for tp in assigned))
 
     def _update_lag(self) -> None:
-        if self.consumer is None:
+        if self.consumer is None or self.checkpoint is None:
             return
-        for tp, behind in kafka_io.consumer_lag(self.consumer, list(self._assigned)).items():
+        assigned = list(self.checkpoint.offsets.assigned)
+        for tp, behind in kafka_io.consumer_lag(self.consumer, assigned).items():
             self.metrics.lag.labels(tp.topic, str(tp.partition)).set(behind)
 
     # --- health ------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from typing import Any
 
 from worker import dedup
 from worker.decode import DEFAULT_MAX_BYTES
+from worker.dedup.race import WINDOW_S as RACE_WINDOW_S
 from worker.dedup.verify import CONTAINMENT
 from worker.extract import ENGINES
 from worker.templates import ColdStart, Limits, TemplateConfig
@@ -222,6 +223,12 @@ class Settings:
         "copies.",
         minimum=0.1,
         maximum=1.0,
+    )
+    dedup_race_window_s: float = _opt(
+        RACE_WINDOW_S,
+        "How long after a story's canonical copy arrived a copy fetched earlier still takes "
+        "its place (seconds; the canonical is republished as a duplicate). 0: never.",
+        minimum=0,
     )
     redis_key_prefix: str = _opt(dedup.KEY_PREFIX, "Prefix of every Redis key of the index.")
     redis_bucket_bits: int = _opt(

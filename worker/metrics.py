@@ -63,6 +63,12 @@ class Metrics:
             "as published. An unchanged recrawl is a skip, reason unchanged.",
             registry=r,
         )
+        self.corrections = Counter(
+            "ingest_dedup_corrections",
+            "Canonicals published again as the duplicate of a copy fetched earlier that "
+            "arrived within the race window (INGEST_DEDUP_RACE_WINDOW_S).",
+            registry=r,
+        )
         self.duplicates = Counter(
             "ingest_duplicates", "Duplicates recorded, by status.", ["status"], registry=r
         )

@@ -10,7 +10,9 @@ does. With cold start "republish" a page may be improved by later pages of its s
 its line is among the last ``REVISE_WINDOW`` not yet written, the line is updated in place;
 after that the improved version follows as an extra line with the same ``id`` and status
 ``revised`` (like the worker's re-publication under the same key: the last line of an id is
-its final version).
+its final version). A canonical taken over by a copy fetched earlier (``dedup.race``) is
+corrected the same way: its line, still unwritten, becomes a ``duplicate`` with the
+correction's ``dedup``; else a line with status ``corrected`` follows.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from worker.sources import read_messages
 
 REVISE_WINDOW = 1000  # output lines kept back so revisions can still replace them
 REVISED = ("text", "word_count", "content_hash", "processed_at", "extraction")  # what changes
+WITH_RECORD = ("published", "duplicate", "revised", "corrected")  # lines that are articles
 
 
 def extract_files(inputs: Sequence[str], output: str, settings: Settings) -> int:
@@ -38,7 +41,8 @@ def extract_files(inputs: Sequence[str], output: str, settings: Settings) -> int
     # provenance offset: keys may be shared, e.g. by pages with the same canonical URL)
     pending: deque[tuple[int, dict]] = deque()
     unwritten: dict[int, dict] = {}
-    window = REVISE_WINDOW if stages.templates is not None else 0
+    racing = settings.dedup_race_window_s > 0  # a canonical's line may still be corrected
+    window = REVISE_WINDOW if stages.templates is not None or racing else 0
     try:
         for index, msg in enumerate(read_messages(inputs, stdin=sys.stdin.buffer)):
             outcome = process(msg.value, msg.headers, msg.key, Origin(offset=index), stages)
@@ -47,10 +51,12 @@ def extract_files(inputs: Sequence[str], output: str, settings: Settings) -> int
             for revision in outcome.revisions:
                 record = orjson.loads(revision.value or b"{}")
                 line = unwritten.get(record.get("provenance", {}).get("offset", -1))
-                if line is not None:
-                    line.update({k: record[k] for k in REVISED if k in record})
-                else:
+                if line is None:
                     out.write(orjson.dumps(output_line(revision)) + b"\n")
+                elif revision.kind == "corrected":
+                    line.update(dedup=record["dedup"], status="duplicate")
+                else:
+                    line.update({k: record[k] for k in REVISED if k in record})
             pending.append((index, output_line(outcome)))
             if outcome.kind in ("published", "duplicate"):
                 unwritten[index] = pending[-1][1]
@@ -79,7 +85,7 @@ def write_oldest(
 def output_line(outcome: Outcome) -> dict:
     own_id = outcome.record_id
     seconds = round(sum(outcome.timings.values()), 6)
-    if outcome.kind in ("published", "duplicate") and outcome.value is not None:
+    if outcome.kind in WITH_RECORD and outcome.value is not None:
         record = orjson.loads(outcome.value)
         if own_id is not None:
             record["article_id"] = record["id"]

@@ -14,19 +14,22 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+import orjson
 
+from worker import SCHEMA_VERSION
 from worker.article import build_article, canonical_url_of, now_iso, serialise
 from worker.budget import BudgetExceeded, time_budget
 from worker.config import Settings
 from worker.deadletter import dead_letter_headers, dead_letter_key, unreadable
 from worker.decode import decode
-from worker.dedup import Deduper
+from worker.dedup import Deduper, race
 from worker.dedup.minhash import default_sketcher
 from worker.dedup.pages import text_hash
 from worker.extract import Extractor
 from worker.extract.bounds import bound_metadata
 from worker.records import (
     BadRecord,
+    DedupVerdict,
     Extracted,
     Origin,
     Page,
@@ -50,7 +53,9 @@ from worker.templates import (
 from worker.textunits import count_words
 from worker.urls import article_id
 
-OutcomeKind = Literal["published", "duplicate", "skipped", "dead_letter", "revised"]
+# "revised": an earlier page improved by the site templates; "corrected": a canonical
+# republished as the duplicate of an earlier-fetched copy (``dedup.race``)
+OutcomeKind = Literal["published", "duplicate", "skipped", "dead_letter", "revised", "corrected"]
 Headers = Sequence[tuple[str, bytes]]
 
 
@@ -67,7 +72,8 @@ class Outcome:
     record_id: str | None = None  # the input's own id, once decoded
     boilerplate_ratio: float | None = None
     timings: dict[str, float] = field(default_factory=dict)
-    # improved versions of earlier pages of the site (cold start "republish"), sent after this
+    # improved versions of earlier pages of the site (cold start "republish") and the
+    # correction of a canonical this record took over (``dedup.race``), sent after this
     revisions: list[Outcome] = field(default_factory=list)
     truncated: tuple[str, ...] = ()  # metadata fields of the article cut to their bounds
     # what dedupe stored for this record, held until the output's fate is known: pass it to
@@ -99,6 +105,7 @@ def build_deduper(settings: Settings) -> Deduper:
         snapshot_path=settings.dedup_snapshot or None,
         redis_bucket_bits=settings.redis_bucket_bits,
         containment=settings.dedup_containment,
+        race_window_s=settings.dedup_race_window_s,
     )
 
 
@@ -267,7 +274,10 @@ def finish(
             t0 = time.perf_counter()
         stage = "dedupe"
         tokens = None if result.tokens is None else result.tokens.of(cleaned)
-        seen = Sighting(origin_key(origin, page.record_id), raw_hash, text_hash(extracted.text))
+        fetched = race.fetch_time(page.fetched_at, origin.timestamp_ms, time.time())
+        seen = Sighting(
+            origin_key(origin, page.record_id), raw_hash, text_hash(extracted.text), fetched
+        )
         verdict = stages.deduper.check(doc_id, extracted.text, tokens, seen)
         timings["dedupe"] = timings.get("dedupe", 0.0) + time.perf_counter() - t0
         if verdict.status == "unchanged":  # a recrawl of the latest version: not again
@@ -301,15 +311,6 @@ def finish(
         outcome = failed_outcome(failed, value, headers, key, origin, settings)
         outcome.revisions = revision_outcomes(cleaned)
         return outcome
-    common = {
-        "timings": timings,
-        "boilerplate_ratio": extracted.boilerplate_ratio,
-        "dedup_status": verdict.status,
-        "record_id": page.record_id,
-        "revisions": revision_outcomes(cleaned),
-        "truncated": result.truncated,
-        "reservation": verdict.reservation,
-    }
     kind: OutcomeKind = "published" if verdict.status in ("new", "updated") else "duplicate"
     topic = settings.output_topic
     if kind == "duplicate":
@@ -318,7 +319,39 @@ def finish(
         ]
     if cleaned is not None and topic is not None:
         cleaned.keep((topic, record))  # what a later revision of this page starts from
+    if verdict.status == "new" and verdict.reservation is not None:
+        stages.deduper.keep_output(verdict.reservation, topic, out_value)  # to correct it
+    common = {
+        "timings": timings,
+        "boilerplate_ratio": extracted.boilerplate_ratio,
+        "dedup_status": verdict.status,
+        "record_id": page.record_id,
+        "revisions": revision_outcomes(cleaned) + correction_outcomes(verdict, doc_id),
+        "truncated": result.truncated,
+        "reservation": verdict.reservation,
+    }
     return Outcome(kind, topic, doc_id.encode(), out_value, **common)
+
+
+def correction_outcomes(verdict: DedupVerdict, canonical: str) -> list[Outcome]:
+    """The canonical this record took over, published again under its own key and topic as
+    the duplicate of ``canonical`` (its cluster id unchanged), with ``dedup.correction``."""
+    taken = verdict.correction
+    if taken is None:
+        return []
+    record = orjson.loads(taken.value)
+    dedup = record["dedup"]
+    dedup["correction"] = {
+        "reason": "earlier_copy",
+        "previous_status": dedup["status"],
+        "corrected_at": now_iso(),
+    }
+    dedup["status"], dedup["duplicate_of"] = taken.status, canonical
+    dedup["similarity"] = None if taken.similarity is None else round(taken.similarity, 4)
+    record["schema_version"] = SCHEMA_VERSION
+    own_id = record.get("provenance", {}).get("record_id")
+    value = serialise(record)
+    return [Outcome("corrected", taken.topic, taken.doc_id.encode(), value, record_id=own_id)]
 
 
 def late_input(result: Prepared) -> PageIn:

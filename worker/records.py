@@ -100,6 +100,7 @@ class Sighting:
     origin: str  # where the record was read (``origin_key``); a replay has the same
     raw_hash: str  # content hash of the text as extracted, before the site templates
     content_hash: str  # the published text's hash (what the next version names as previous)
+    fetched_at: float | None = None  # fetch time, epoch s (``race.fetch_time``); None: unknown
 
 
 @dataclass(slots=True, frozen=True)
@@ -113,6 +114,18 @@ class Reservation:
 
 
 @dataclass(slots=True, frozen=True)
+class Correction:
+    """A canonical demoted by an earlier-fetched copy (``dedup.race``): its output as
+    published, to be published again under its own key as that copy's near duplicate."""
+
+    doc_id: str  # the demoted page
+    topic: str | None  # where its output was published
+    value: bytes  # that output
+    status: DedupStatus  # what it is now: the new canonical's exact or near duplicate
+    similarity: float | None  # the new canonical's similarity to it
+
+
+@dataclass(slots=True, frozen=True)
 class DedupVerdict:
     status: DedupStatus
     cluster_id: str
@@ -121,6 +134,7 @@ class DedupVerdict:
     version: int = 1  # the page's version: 1, then one more per changed recrawl
     previous_content_hash: str | None = None  # the previous version's ``content_hash``
     reservation: Reservation | None = field(default=None, compare=False)
+    correction: Correction | None = field(default=None, compare=False)  # a takeover's
 
 
 @dataclass(slots=True, frozen=True)

@@ -30,8 +30,9 @@ def open_inputs(paths: Sequence[str]) -> Iterator[BinaryIO]:
             yield stream
 
 
-def _drain(settings: Settings, topic: str, idle_s: float, since_ms: int | None = None) -> Iterator:
-    """Records of ``topic`` from the start (or from ``since_ms``) until idle for ``idle_s``.
+def drain(settings: Settings, topic: str, idle_s: float, since_ms: int | None = None) -> Iterator:
+    """Records of ``topic`` from the start (or from ``since_ms``) until idle for ``idle_s``
+    (0: for ever).
 
     Partitions are assigned, not subscribed: a tool must never join a worker's group.
     """
@@ -53,7 +54,7 @@ def _drain(settings: Settings, topic: str, idle_s: float, since_ms: int | None =
 
 def tail(settings: Settings, topic: str, *, max_records: int = 0, idle_s: float = 5.0) -> int:
     out = sys.stdout.buffer
-    for count, record in enumerate(_drain(settings, topic, idle_s), start=1):
+    for count, record in enumerate(drain(settings, topic, idle_s), start=1):
         value = record.value
         headers = record.headers or []
         if value is not None and value[:1] == b"{" and not headers:
@@ -89,7 +90,7 @@ def replay_dlq(
     """
     producer = None if dry_run else kafka_io.make_producer(settings)
     replayed = skipped = 0
-    for record in _drain(settings, settings.dlq_topic, idle_s, since_ms):
+    for record in drain(settings, settings.dlq_topic, idle_s, since_ms):
         headers = dict(record.headers or [])
         if (reasons and error_reason(headers) not in reasons) or not replayable(headers):
             skipped += 1

@@ -12,6 +12,12 @@ calls ``confirm`` with the verdicts' ``reservation`` once the broker acknowledge
 them, ``release`` when the output will not be published (the version is then
 forgotten, so no copy is ever marked a duplicate of an id never published).
 
+When copies race, the earliest-fetched is canonical (``race``): a copy fetched earlier
+than the canonical it matches, arriving within the race window, takes its place; its
+verdict is ``new`` with a ``correction`` holding the demoted canonical's output, which the
+caller publishes again as a duplicate. For that the caller hands each output published
+``new`` to ``keep_output``. Releasing a takeover's reservation restores the canonical.
+
 Pipeline: normalise -> exact hash -> MinHash LSH candidates -> containment
 verification (``verify.decide``, shared by both index backends).
 """
@@ -20,7 +26,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from worker.records import DedupVerdict, Reservation, Sighting
+from worker.records import DedupVerdict, Reservation, Sighting, TransientError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -35,6 +41,12 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 BUCKET_BITS = 16  # the Redis index has 2**bits buckets per epoch
 
 
+class NotDurable(TransientError):
+    """The store took a settlement (``confirm``/``release``) but cannot promise to keep it
+    yet: the batch's offsets wait, as committing them would let a crash forget what the
+    committed records were deduplicated against."""
+
+
 class Deduper(Protocol):
     def check(
         self,
@@ -43,6 +55,8 @@ class Deduper(Protocol):
         tokens: np.ndarray | None = None,
         sighting: Sighting | None = None,
     ) -> DedupVerdict: ...
+
+    def keep_output(self, reservation: Reservation, topic: str | None, value: bytes) -> None: ...
 
     def confirm(self, reservations: list[Reservation]) -> None: ...
 
@@ -61,16 +75,20 @@ def make_deduper(
     snapshot_path: str | None = None,
     redis_bucket_bits: int = BUCKET_BITS,
     containment: float | None = None,
+    race_window_s: float | None = None,
 ) -> Deduper:
     """A deduper on the in-process index (``memory``) or the shared one (``redis``).
 
     ``window_s`` is how long a story stays in either index; ``max_docs``/``snapshot_path``
     bound and persist the in-process one; ``key_prefix``/``redis_bucket_bits`` apply to
     Redis (size the buckets as ``RedisDeduper`` says). ``containment`` is the near-duplicate
-    threshold (``INGEST_DEDUP_CONTAINMENT``; None: ``verify.CONTAINMENT``).
+    threshold (``INGEST_DEDUP_CONTAINMENT``; None: ``verify.CONTAINMENT``); ``race_window_s``
+    the race window (``INGEST_DEDUP_RACE_WINDOW_S``; None: ``race.WINDOW_S``).
     """
+    from worker.dedup.race import WINDOW_S
     from worker.dedup.verify import Thresholds
 
+    race_window = WINDOW_S if race_window_s is None else race_window_s
     thresholds = Thresholds() if containment is None else Thresholds(containment=containment)
     if backend == "memory":
         from worker.dedup.memory import MemoryDeduper
@@ -80,6 +98,7 @@ def make_deduper(
             max_docs=max_docs,
             thresholds=thresholds,
             snapshot_path=snapshot_path,
+            race_window_s=race_window,
         )
     if backend == "redis":
         from worker.dedup.redis_store import RedisDeduper
@@ -90,5 +109,6 @@ def make_deduper(
             ttl_s=int(window_s),
             bucket_bits=redis_bucket_bits,
             thresholds=thresholds,
+            race_window_s=race_window,
         )
     raise ValueError(f"unknown dedup backend {backend!r}")

@@ -14,14 +14,16 @@ import json
 import os
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
-from worker.dedup import minhash, pages, snapshot
+from worker.dedup import minhash, pages, race, snapshot
+from worker.dedup.kept import KeptOutputs
 from worker.dedup.keyindex import KeyIndex, Segment
 from worker.dedup.minhash import Sketch, Sketcher, doc_key, pack_sample, unpack_sample
 from worker.dedup.verify import MAX_PER_KEY, Candidate, Thresholds, cluster_of, decide
-from worker.records import DedupVerdict, Reservation, Sighting
+from worker.records import Correction, DedupVerdict, Reservation, Sighting
 
 SNAPSHOT_VERSION = 2
 MAX_PENDING = 100_000  # unconfirmed rows remembered for ``release``; older ones are kept
@@ -41,6 +43,7 @@ class _Chunk:
         "doc_ids",
         "dup_of",
         "exact",
+        "fetched",
         "origins",
         "prev",
         "raw",
@@ -56,6 +59,7 @@ class _Chunk:
         self.shingles = np.zeros(rows, dtype=np.int32)  # distinct shingle count
         self.exact = np.zeros((rows, 16), dtype=np.uint8)
         self.ts = np.full(rows, -np.inf)
+        self.fetched = np.full(rows, np.nan)  # fetch time (``race.fetch_time``), nan: unknown
         self.doc_ids: list[str | None] = [None] * rows
         self.samples: list[bytes | None] = [None] * rows
         for name in _HASHES:
@@ -72,6 +76,7 @@ class _Chunk:
         self.shingles[row] = sketch.size
         self.exact[row] = np.frombuffer(sketch.exact, dtype=np.uint8)
         self.ts[row] = ts
+        self.fetched[row] = np.nan if seen.fetched_at is None else seen.fetched_at
         self.doc_ids[row] = doc_id
         canonical = v.status in ("new", "updated")
         self.samples[row] = pack_sample(sketch.sample) if canonical else None
@@ -141,8 +146,12 @@ class MemoryDeduper:
         snapshot_path: str | None = None,
         clock: Callable[[], float] = time.time,
         chunk_docs: int = 4096,
+        race_window_s: float = race.WINDOW_S,
+        kept_outputs: int = race.KEPT_OUTPUTS,
     ) -> None:
-        """``chunk_docs``: records per chunk, the unit in which memory is freed."""
+        """``chunk_docs``: records per chunk, the unit in which memory is freed;
+        ``race_window_s``: how late an earlier-fetched copy may take over (``dedup.race``),
+        0: never; ``kept_outputs``: published canonicals kept for corrections."""
         self.window_s = window_s
         self.max_docs = max_docs
         self.thresholds = thresholds or Thresholds()
@@ -155,6 +164,14 @@ class MemoryDeduper:
         self._next = 0  # seq of the next canonical
         self._last_ts = -np.inf
         self._pending: dict[int, None] = {}  # rows not yet confirmed, oldest first
+        # The race rule's state (``dedup.race``): besides each row's fetch time (a column),
+        # the outputs of canonicals published ``new`` (to correct them) and, per unconfirmed
+        # takeover, the row it demoted (restored if the takeover is released). A demotion
+        # rewrites the demoted row in place (status, duplicate_of, similarity).
+        self.race_window_s = race_window_s
+        self._kept = KeptOutputs(kept_outputs)
+        # takeover row -> the canonical row it demoted, and the correction (again on a replay)
+        self._demoted: dict[int, tuple[int, Correction]] = {}
         if snapshot_path and os.path.exists(snapshot_path):
             self.load(snapshot_path)
 
@@ -175,7 +192,7 @@ class MemoryDeduper:
         now = self._clock()
         id_key = doc_key(doc_id)
         keys = np.append(sketch.keys, np.uint64(id_key))
-        candidates, own = [], []
+        candidates, own, rows = [], [], {}
         for seq in sorted(self._keys.lookup(keys, MAX_PER_KEY)):
             found = self._row(seq, now)
             if found is None:
@@ -183,10 +200,14 @@ class MemoryDeduper:
             chunk, row = found
             if chunk.doc_ids[row] == doc_id:  # a version of this page, never its own copy
                 if chunk.origins[row] == seen.origin:  # a replay: the same verdict again
-                    return chunk.verdict(row, Reservation(doc_id, seen.origin, seq))
+                    verdict = chunk.verdict(row, Reservation(doc_id, seen.origin, seq))
+                    taken = self._demoted.get(seq)  # an unsettled takeover: correct again
+                    return verdict if taken is None else replace(verdict, correction=taken[1])
                 own.append((chunk, row))
             elif chunk.status[row] < pages.CANONICAL:
-                candidates.append(chunk.get(row))
+                candidate = chunk.get(row)
+                candidates.append(candidate)
+                rows[(candidate.doc_id, cluster_of(candidate.sketch))] = seq
         latest = None
         if own:
             chunk, row = max(own, key=lambda cr: int(cr[0].version[cr[1]]))
@@ -195,16 +216,31 @@ class MemoryDeduper:
                 return pages.unchanged(chunk.cluster[row].tobytes().hex(), version, chash)
             latest = (version, chash)
         decided = decide(sketch, candidates, self.thresholds)
+        if decided is not None:  # the canonical's own cluster (a takeover keeps its copy's)
+            seq = rows[(decided.duplicate_of or "", decided.cluster_id)]
+            chunk = self._chunks[seq // self.chunk_docs]
+            cluster = chunk.cluster[seq % self.chunk_docs].tobytes().hex()
+            decided = replace(decided, cluster_id=cluster)
+            if latest is None:
+                taken = self._take_over(doc_id, sketch, keys, now, seen, decided, seq)
+                if taken is not None:
+                    return taken
         verdict = pages.new_version(
             decided, cluster_of(sketch), latest, doc_id, seen.origin, self._next
         )
         self._insert(doc_id, sketch, keys if decided is None else keys[-1:], now, seen, verdict)
         return verdict
 
+    def keep_output(self, reservation: Reservation, topic: str | None, value: bytes) -> None:
+        """The output a verdict ``new`` is published with, kept for a correction."""
+        if self.race_window_s > 0:
+            self._kept.put(reservation.doc_id, reservation.origin, topic, value)
+
     def confirm(self, reservations: list[Reservation]) -> None:
         """Their outputs were published: keep them (in snapshots too)."""
         for r in reservations:
             self._pending.pop(r.token, None)
+            self._demoted.pop(r.token, None)
 
     def release(self, reservations: list[Reservation]) -> None:
         """Their outputs were not published: forget those versions, as if never seen."""
@@ -215,6 +251,9 @@ class MemoryDeduper:
             row = r.token % self.chunk_docs
             if chunk is not None and chunk.origins[row] == r.origin:
                 chunk.clear(row)
+                demoted = self._demoted.pop(r.token, None)
+                if demoted is not None:  # the takeover never happened: canonical again
+                    self._restore(demoted[0])
 
     def close(self) -> None:
         if self.snapshot_path:
@@ -271,7 +310,69 @@ class MemoryDeduper:
         self._keys.add(keys, seq, self._floor(now))
         self._pending[seq] = None
         while len(self._pending) > MAX_PENDING:
-            del self._pending[next(iter(self._pending))]
+            oldest = next(iter(self._pending))
+            del self._pending[oldest]
+            self._demoted.pop(oldest, None)
+
+    # --- the race rule (``dedup.race``) -----------------------------------------------------
+
+    def _take_over(
+        self,
+        doc_id: str,
+        sketch: Sketch,
+        keys: np.ndarray,
+        now: float,
+        seen: Sighting,
+        decided: DedupVerdict,
+        canonical: int,
+    ) -> DedupVerdict | None:
+        """When this first version of a page, a copy of the row ``canonical``, was fetched
+        earlier than it (``race.takes_over``): store it as the canonical and demote that row;
+        None when the rule does not apply (or that row's output is no longer kept)."""
+        chunk, row = self._chunks[canonical // self.chunk_docs], canonical % self.chunk_docs
+        other = chunk.doc_ids[row] or ""
+        fetched = float(chunk.fetched[row])
+        if chunk.status[row] != 0 or int(chunk.version[row]) != 1:  # only a first "new"
+            return None
+        if canonical in self._pending:  # not yet published: it may still be released
+            return None
+        if not race.takes_over(
+            seen.fetched_at,
+            None if np.isnan(fetched) else fetched,
+            now,
+            float(chunk.ts[row]),
+            self.race_window_s,
+        ):
+            return None
+        kept = self._kept.get(other, chunk.origins[row] or "")
+        if kept is None or self._versions(other, now) != 1:
+            return None
+        correction = Correction(other, *kept, decided.status, decided.similarity)
+        reservation = Reservation(doc_id, seen.origin, self._next)
+        verdict = DedupVerdict(
+            "new", decided.cluster_id, None, None, 1, None, reservation, correction
+        )
+        self._insert(doc_id, sketch, keys, now, seen, verdict)
+        self._demoted[reservation.token] = (canonical, correction)
+        chunk.status[row] = pages.STATUSES.index(decided.status)
+        chunk.dup_of[row] = doc_id
+        chunk.similarity[row] = np.nan if decided.similarity is None else decided.similarity
+        return verdict
+
+    def _versions(self, doc_id: str, now: float) -> int:
+        """How many versions of the page ``doc_id`` the index holds."""
+        seqs = self._keys.lookup(np.array([doc_key(doc_id)], dtype=np.uint64), MAX_PER_KEY)
+        found = (self._row(seq, now) for seq in seqs)
+        return sum(1 for f in found if f is not None and f[0].doc_ids[f[1]] == doc_id)
+
+    def _restore(self, seq: int) -> None:
+        """A demoted row canonical (``new``) again: its takeover was released."""
+        chunk = self._chunks.get(seq // self.chunk_docs)
+        row = seq % self.chunk_docs
+        if chunk is not None and chunk.doc_ids[row] is not None:
+            chunk.status[row] = 0
+            chunk.dup_of[row] = None
+            chunk.similarity[row] = np.nan
 
     # --- snapshots --------------------------------------------------------------------------
 
@@ -300,6 +401,7 @@ class MemoryDeduper:
             "meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
             "seq": np.array(seqs, dtype=np.int64),
             "ts": np.array([c.ts[r] for c, r in rows], dtype=np.float64),
+            "fetched": np.array([c.fetched[r] for c, r in rows], dtype=np.float64),
             "size": np.array([c.shingles[r] for c, r in rows], dtype=np.int32),
             "exact": np.array([c.exact[r] for c, r in rows], dtype=np.uint8).reshape(-1, 16),
             **{
@@ -322,6 +424,7 @@ class MemoryDeduper:
         if meta.get("version") not in (1, SNAPSHOT_VERSION) or meta.get("format") != minhash.FORMAT:
             raise ValueError(f"incompatible dedup snapshot: {meta}")
         seqs, ts, size, exact = z["seq"], z["ts"], z["size"], z["exact"]
+        fetched = z["fetched"] if "fetched" in z else np.full(seqs.size, np.nan)
         if meta["version"] == 1:  # before recrawl state: canonical first versions, hashes unknown
             z = {**z, **_legacy_columns(seqs.size)}
         ids = snapshot.unpack_bytes(z, "id")
@@ -329,7 +432,7 @@ class MemoryDeduper:
         origins = snapshot.unpack_bytes(z, "origin")
         dup_of = snapshot.unpack_bytes(z, "dup_of")
         keys, key_seqs = z["key"], z["key_seq"]
-        self._chunks, self._pending = {}, {}
+        self._chunks, self._pending, self._demoted = {}, {}, {}
         self._next = int(meta["next"])
         for i, seq in enumerate(seqs.tolist()):
             chunk = self._chunks.get(seq // self.chunk_docs)
@@ -337,6 +440,7 @@ class MemoryDeduper:
                 chunk = self._chunks[seq // self.chunk_docs] = _Chunk(self.chunk_docs)
             row = seq % self.chunk_docs
             chunk.shingles[row], chunk.exact[row], chunk.ts[row] = size[i], exact[i], ts[i]
+            chunk.fetched[row] = fetched[i]
             chunk.doc_ids[row] = ids[i].decode()
             chunk.samples[row] = samples[i] or None
             for name in _HASHES:

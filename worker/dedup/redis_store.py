@@ -10,6 +10,10 @@ Layout (``P`` = key prefix; every key has a TTL):
   extracted-text hash, content hash, version and verdict, and while reserved the
   owner and the reservation's end; what replays and recrawls are decided on.
 * ``P w:<ref>``: the worker holding a canonical version reserved, ``EX hold_s``.
+* ``P o:<ref>``: a version published ``new``, its output (topic and value, zlib), kept
+  ``EX`` the race window to be published again if an earlier-fetched copy takes over;
+  ``P n:<ref>``: that version was demoted (no longer a candidate), ``P k:<ref>``: the
+  cluster id of a canonical that took over (its demoted copy's), both ``EX ttl_s``.
 * ``P b:<epoch>:<bucket>``: a hash from 8-byte index keys (exact hash, LSH bands)
   to the doc keys stored under them (the ``MAX_PER_KEY`` latest). Small hashes
   are listpacks (~20 bytes an entry instead of ~100 for a key per band); the
@@ -33,24 +37,33 @@ copy instead of publishing the story twice. A copy whose canonical another worke
 holds reserved waits (a transient error: the batch is retried) until that worker
 confirms or releases it, or ``hold_s`` passes (a crash: the version then stands, and
 the replay of the uncommitted record takes it over).
+
+The race rule (``race``) is decided in the same step: with the caller's duplicate verdict
+come the canonical's page key and ref, and the script demotes that canonical (its page
+entry rewritten as the copy's duplicate, ``n:<ref>`` set) and stores the copy as ``new``
+when the canonical is still its page's only, confirmed, ``new`` version, fetched later,
+arrived within the window, and its output is kept; it returns that output. Releasing the
+takeover restores the canonical.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import struct
 import uuid
+import zlib
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import orjson
 import redis
 
-from worker.dedup import pages
+from worker.dedup import pages, race
 from worker.dedup.minhash import FORMAT, Sketch, Sketcher, doc_key, pack_sample, unpack_sample
 from worker.dedup.verify import MAX_PER_KEY, Candidate, Thresholds, cluster_of, decide
 from worker.logs import get_logger
-from worker.records import DedupVerdict, Reservation, Sighting, TransientError
+from worker.records import Correction, DedupVerdict, Reservation, Sighting, TransientError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -70,8 +83,8 @@ _REFUSALS = {
     "WRONGPASS": "Redis refused the user or password in INGEST_REDIS_URL (or the ACL user "
     "is disabled): correct the URL or the server's ACL",
     "NOPERM": "the Redis ACL user in INGEST_REDIS_URL lacks a permission: allow it "
-    "+evalsha +script|load +ping and, for the scripts, +get +set +del +hget +hset +expireat "
-    "+time on the keys ~<INGEST_REDIS_KEY_PREFIX>*",
+    "+evalsha +script|load +ping +set and, for the scripts, +get +set +del +exists +hget +hset "
+    "+expireat +time on the keys ~<INGEST_REDIS_KEY_PREFIX>*",
     "DENIED": "Redis is in protected mode and refuses clients from other hosts: set a "
     "password (requirepass or an ACL user) and put it in INGEST_REDIS_URL, or, on a "
     "private network, start the server with --protected-mode no",
@@ -85,16 +98,26 @@ MAX_VERSIONS = 8  # versions kept per page: a replay of an older one is a recraw
 # ARGV: 1 prefix, 2 ref (this version's record key), 3 record, 4 ttl_s, 5 epoch_s, 6 cap,
 # 7 page key, 8 origin, 9 raw hash, 10 content hash, 11 owner, 12 hold_s, 13 own cluster,
 # 14 decided (the caller's duplicate verdict as JSON, "" for none), 15 the page's latest
-# version it judged against, 16 expected refs, then (bucket, field) pairs.
+# version it judged against, 16 expected refs, 17 fetch time ("" unknown), 18 race window,
+# 19 and 20 the canonical's page key and ref for a takeover ("" none), 21 the doc id, then
+# (bucket, field) pairs.
 # Returns {0, entry} (a replay), {1, entry} (stored, reserved), {3, entry} (unchanged: the
-# latest entry), {4} (the page's latest version is reserved by another worker) or
-# {2, latest version, ref, record, held, ...} (the live candidates and whether another
-# worker holds each; nothing written).
+# latest entry), {4} (the page's latest version is reserved by another worker),
+# {5, entry, kept output} (stored, reserved, taking the canonical's place; a replay of
+# such a version is {0, entry, kept output}) or
+# {2, latest version, ref, record, held, cluster, ...} (the live candidates, whether another
+# worker holds each and a taken-over cluster id, or ""; nothing written).
 CHECK_AND_INSERT = """
 local prefix, own = ARGV[1], ARGV[2]
 local ttl, ep, cap = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local origin, owner, hold = ARGV[8], ARGV[11], tonumber(ARGV[12])
 local now = tonumber(redis.call('TIME')[1])
+local function raw(h)
+  return (h:gsub('..', function(c) return string.char(tonumber(c, 16)) end))
+end
+local function hex(b)
+  return (b:gsub('.', function(c) return string.format('%02x', c:byte()) end))
+end
 local pkey = prefix .. 'p:' .. ARGV[7]
 local state = redis.call('GET', pkey)
 local entries = state and cjson.decode(state) or {}
@@ -105,6 +128,7 @@ for _, e in ipairs(entries) do
       redis.call('SET', pkey, cjson.encode(entries), 'KEEPTTL')
       if e.r then redis.call('SET', prefix .. 'w:' .. own, owner, 'EX', hold) end
     end
+    if e.t then return {0, cjson.encode(e), redis.call('GET', prefix .. 'o:' .. raw(e.tr))} end
     return {0, cjson.encode(e)}
   end
 end
@@ -115,7 +139,7 @@ local cur = math.floor(now / ep)
 local bases = {}
 for e = math.floor((now - ttl) / ep), cur do bases[#bases + 1] = prefix .. 'b:' .. e .. ':' end
 local seen, live, out, n_live, current = {}, {}, {}, 0, {}
-for i = 17, #ARGV, 2 do
+for i = FIRST_PAIR, #ARGV, 2 do
   local bucket, field, list = ARGV[i], ARGV[i + 1], nil
   for k = 1, #bases do
     local v = redis.call('HGET', bases[k] .. bucket, field)
@@ -129,13 +153,14 @@ for i = 17, #ARGV, 2 do
       if not seen[ref] then
         seen[ref] = true
         local r = redis.call('GET', prefix .. 'r:' .. ref)
-        if r then
+        if r and redis.call('EXISTS', prefix .. 'n:' .. ref) == 0 then
           local w = redis.call('GET', prefix .. 'w:' .. ref)
           live[ref] = true
           n_live = n_live + 1
           out[#out + 1] = ref
           out[#out + 1] = r
           out[#out + 1] = (w and w ~= owner) and 1 or 0
+          out[#out + 1] = redis.call('GET', prefix .. 'k:' .. ref) or ''
         end
       end
     end
@@ -153,15 +178,37 @@ if judged ~= n_live or n_live ~= #expected / 8 or latest_v ~= tonumber(ARGV[15])
 end
 local e = {o = origin, h = ARGV[9], c = ARGV[10], v = latest_v + 1, w = owner, x = now + hold}
 if latest then e.p = latest.c end
-if ARGV[14] ~= '' then
+local kept, cluster = nil, ARGV[13]
+if ARGV[14] ~= '' and ARGV[19] ~= '' and ARGV[17] ~= '' and not latest then
+  local ckey = prefix .. 'p:' .. ARGV[19]
+  local cstate = redis.call('GET', ckey)
+  local ce = cstate and cjson.decode(cstate) or {}
+  local c = ce[1]
+  if #ce == 1 and c.s == 'new' and c.r and not c.w and c.f and c.a
+      and tonumber(ARGV[17]) < c.f and now - c.a <= tonumber(ARGV[18]) then
+    kept = redis.call('GET', prefix .. 'o:' .. ARGV[20])
+  end
+  if kept then
+    local d = cjson.decode(ARGV[14])
+    c.s, c.d, c.m = d.s, ARGV[21], d.m
+    redis.call('SET', ckey, cjson.encode(ce), 'KEEPTTL')
+    redis.call('SET', prefix .. 'n:' .. ARGV[20], 1, 'EX', ttl)
+    redis.call('SET', prefix .. 'k:' .. own, c.k, 'EX', ttl)
+    e.t, e.tr, e.td, e.ts, e.tm = hex(ARGV[19]), hex(ARGV[20]), d.d, d.s, d.m
+    cluster = c.k
+  end
+end
+if ARGV[14] ~= '' and not kept then
   local d = cjson.decode(ARGV[14])
   e.s, e.k, e.d, e.m = d.s, d.k, d.d, d.m
 else
-  e.s, e.k, e.r = latest and 'updated' or 'new', ARGV[13], 1
+  e.s, e.k, e.r = latest and 'updated' or 'new', cluster, 1
+  if ARGV[17] ~= '' then e.f = tonumber(ARGV[17]) end
+  e.a = now
   redis.call('SET', prefix .. 'r:' .. own, ARGV[3], 'EX', ttl)
   redis.call('SET', prefix .. 'w:' .. own, owner, 'EX', hold)
   local expire_at = (cur + 1) * ep + ttl
-  for i = 17, #ARGV, 2 do
+  for i = FIRST_PAIR, #ARGV, 2 do
     local key = bases[#bases] .. ARGV[i]
     local v = (current[i] or '') .. own
     if #v > cap * 8 then v = string.sub(v, -cap * 8) end
@@ -172,13 +219,25 @@ end
 entries[#entries + 1] = e
 if #entries > MAX_VERSIONS then table.remove(entries, 1) end
 redis.call('SET', pkey, cjson.encode(entries), 'EX', ttl)
+if kept then return {5, cjson.encode(e), kept} end
 return {1, cjson.encode(e)}
-""".replace("MAX_VERSIONS", str(MAX_VERSIONS))
+""".replace("MAX_VERSIONS", str(MAX_VERSIONS)).replace("FIRST_PAIR", "22")
 
 # ARGV: prefix, owner, then (page key, origin, ref) triples. Confirm: the entries stay,
 # no longer reserved. Release: the entries (and their records) go, as if never stored.
 SETTLE = """
 local prefix, owner, release = ARGV[1], ARGV[2], ARGV[3] == '1'
+local function raw(h) return (h:gsub('..', function(c) return string.char(tonumber(c, 16)) end)) end
+local function restore(page, ref, own)
+  local ckey = prefix .. 'p:' .. raw(page)
+  local cstate = redis.call('GET', ckey)
+  if cstate then
+    local ce = cjson.decode(cstate)
+    if ce[1] then ce[1].s, ce[1].d, ce[1].m = 'new', nil, nil end
+    redis.call('SET', ckey, cjson.encode(ce), 'KEEPTTL')
+  end
+  redis.call('DEL', prefix .. 'n:' .. raw(ref), prefix .. 'k:' .. own)
+end
 for i = 4, #ARGV, 3 do
   local pkey = prefix .. 'p:' .. ARGV[i]
   local state = redis.call('GET', pkey)
@@ -190,6 +249,7 @@ for i = 4, #ARGV, 3 do
         redis.call('DEL', prefix .. 'w:' .. ARGV[i + 2])
         if release then
           if e.r then redis.call('DEL', prefix .. 'r:' .. ARGV[i + 2]) end
+          if e.t then restore(e.t, e.tr, ARGV[i + 2]) end
         else
           e.w, e.x = nil, nil
           kept[#kept + 1] = e
@@ -235,6 +295,7 @@ class RedisDeduper:
         bucket_bits: int = 16,
         thresholds: Thresholds | None = None,
         hold_s: int = HOLD_S,
+        race_window_s: float = race.WINDOW_S,
     ) -> None:
         """``bucket_bits``: 2**bits hashes per epoch; size it so that each holds about
         100 entries, i.e. 2**bits ~ canonical texts per epoch * 33 / 100 (16 bits:
@@ -252,6 +313,7 @@ class RedisDeduper:
         self._settle = self._client.register_script(SETTLE)
         self._sketcher = Sketcher()
         self.hold_s = max(1, min(int(hold_s), self.ttl_s))  # never outlives what it holds
+        self.race_window_s = max(0.0, float(race_window_s))  # 0: the race rule is off
         self.owner = uuid.uuid4().hex  # whose reservations are whose
         self._refused = ""  # the refusal last logged; cleared once the server answers
 
@@ -270,32 +332,50 @@ class RedisDeduper:
         seen = sighting or pages.default_sighting(doc_id, text)
         sketch = self._sketcher.sketch(text, tokens)
         args, pairs = self.script_args(doc_id, sketch, seen)
+        fetched = b"" if seen.fetched_at is None else repr(float(seen.fetched_at)).encode()
         decided, latest, expected = b"", 0, b""  # first call: insert if nothing to judge
+        target: tuple[bytes, bytes] = (b"", b"")  # the canonical a takeover would demote
         for _ in range(MAX_ATTEMPTS):
-            reply = self.call([*args, decided, latest, expected, *pairs])
+            race_args = [fetched, self.race_window_s, *target, doc_id]
+            reply = self.call([*args, decided, latest, expected, *race_args, *pairs])
             code = reply[0]
-            if code in (0, 1):  # a replay, or stored
-                verdict = _verdict(orjson.loads(reply[1]))
-                return replace(verdict, reservation=Reservation(doc_id, seen.origin))
+            if code in (0, 1, 5):  # a replay, or stored (5: taking the canonical's place)
+                entry = orjson.loads(reply[1])
+                verdict = _verdict(entry)
+                correction = None
+                if len(reply) > 2 and reply[2]:  # a takeover (or its replay): correct
+                    topic, value = unpack_output(reply[2])
+                    correction = Correction(entry["td"], topic, value, entry["ts"], entry.get("tm"))
+                reserved = Reservation(doc_id, seen.origin)
+                return replace(verdict, reservation=reserved, correction=correction)
             if code == 3:
                 entry = orjson.loads(reply[1])
                 return pages.unchanged(entry["k"], entry["v"], entry["c"])
             if code == 4:
                 raise TransientError("dedup: another worker is publishing this page")
             latest = reply[1]
-            refs, blobs, held = reply[2::3], reply[3::3], reply[4::3]
+            refs, blobs, held, clusters = reply[2::4], reply[3::4], reply[4::4], reply[5::4]
             found = [decode_record(b) for b in blobs]
             others = [c for c in found if c.doc_id != doc_id]  # never a copy of itself
             verdict = decide(sketch, others, self.thresholds)
+            target = (b"", b"")
             if verdict is not None:
-                if any(
-                    h and c.doc_id == verdict.duplicate_of for c, h in zip(found, held, strict=True)
-                ):
+                best = (verdict.duplicate_of, verdict.cluster_id)
+                matched = [
+                    (ref, h, k)
+                    for ref, c, h, k in zip(refs, found, held, clusters, strict=True)
+                    if (c.doc_id, cluster_of(c.sketch)) == best
+                ]
+                if any(h for _, h, _ in matched):
                     raise TransientError("dedup: the canonical is not yet published")
+                ref, _, taken = matched[0]
+                cluster = taken.decode() if taken else verdict.cluster_id
+                if int(latest) == 0 and fetched and self.race_window_s > 0:
+                    target = (_key(verdict.duplicate_of or ""), ref)
                 decided = orjson.dumps(
                     {
                         "s": verdict.status,
-                        "k": verdict.cluster_id,
+                        "k": cluster,
                         "d": verdict.duplicate_of,
                         "m": None if verdict.similarity is None else float(verdict.similarity),
                     }
@@ -304,6 +384,17 @@ class RedisDeduper:
                 decided = b""
             expected = b"".join(refs)  # judged against exactly these
         raise TransientError("dedup index kept changing under concurrent inserts")
+
+    def keep_output(self, reservation: Reservation, topic: str | None, value: bytes) -> None:
+        """The output a verdict ``new`` is published with, kept for the race window."""
+        if self.race_window_s <= 0:
+            return
+        key = self.prefix.encode() + b"o:" + _ref(reservation.doc_id, reservation.origin)
+        blob = pack_output(topic, value)
+        try:
+            self._client.set(key, blob, ex=max(1, math.ceil(self.race_window_s)))
+        except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError) as exc:
+            raise TransientError(f"redis: {exc}") from exc
 
     def confirm(self, reservations: list[Reservation]) -> None:
         """Their outputs were published: the versions stay, no longer reserved."""
@@ -375,6 +466,16 @@ def refusal_of(exc: Exception) -> str:
     if "protected mode" in text.lower():
         return "DENIED"
     return ""
+
+
+def pack_output(topic: str | None, value: bytes) -> bytes:
+    """A kept output: its topic ("" none), a NUL, its value; zlib (article JSON: ~3x)."""
+    return zlib.compress((topic or "").encode() + b"\x00" + value, 1)
+
+
+def unpack_output(blob: bytes) -> tuple[str | None, bytes]:
+    topic, _, value = zlib.decompress(blob).partition(b"\x00")
+    return topic.decode() or None, value
 
 
 def _key(doc_id: str) -> bytes:

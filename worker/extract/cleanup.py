@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 
 from lxml.html import HtmlElement
 
+from worker.extract.vocabulary import is_furniture_line
+
 # --------------------------------------------------------------------------- data
 
 # Inline styles that make an element invisible to a reader.
@@ -45,122 +47,6 @@ MAX_RELATED_SHARE = 0.2  # of the page's text
 RELATED_MIN_LINK_SHARE = 0.5  # of the block's text besides the heading
 RELATED_MIN_EXTRA_CHARS = 20  # a block must hold more than its heading to be judged
 
-# Whole output lines that are page furniture wherever they occur.
-BOILERPLATE_LINES = frozenset(
-    s.casefold()
-    for s in (
-        "Advertisement",
-        "Advertisements",
-        "Sponsored",
-        "Skip advertisement",
-        "Advertisement skip advertisement",
-        "Story continues below advertisement",
-        "Continue reading below",
-        "Article continues below",
-        "Share",
-        "Share this",
-        "Share this article",
-        "Share this post",
-        "Share this story",
-        "Share on Facebook",
-        "Share on Twitter",
-        "Tweet",
-        "Email",
-        "Print",
-        "Copy link",
-        "Link copied",
-        "Subscribe",
-        "Sign up",
-        "Sign in",
-        "Log in",
-        "Login",
-        "Register",
-        "Read more",
-        "Read More",
-        "Learn more",
-        "Shop now",
-        "Add to cart",
-        "Add to bag",
-        "Loading...",
-        "Loading",
-        "Skip to main content",
-        "Skip to content",
-        "Back to top",
-        "Back to blog",
-        "Previous article",
-        "Next article",
-        "Previous post",
-        "Next post",
-        "Follow us",
-        "Related",
-        "Related articles",
-        "Related posts",
-        "Related stories",
-        "You may also like",
-        "You might also like",
-        "Privacy policy",
-        "Terms of service",
-        "Terms of use",
-        "Cookie policy",
-        "All rights reserved",
-        # navigation and calls to action that end up on a line of their own
-        "Home",
-        "About",
-        "About us",
-        "Blog",
-        "Contact",
-        "Contact us",
-        "Menu",
-        "Search",
-        "Close",
-        "Cart",
-        "My account",
-        "Careers",
-        "Get started",
-        "Book a demo",
-        "Get a demo",
-        "Request a demo",
-        "Schedule a demo",
-        "Request a quote",
-        "Get a quote",
-        "See more",
-        "View more",
-        "Show more",
-        "View all",
-        "See all",
-        "Buy now",
-        "Add to basket",
-        "Add to wishlist",
-        "Add to wish list",
-        "Write a review",
-        "Jump to",
-        "Reply",
-        "Reply with quote",
-        "Report",
-        "Permalink",
-        "Table of contents",
-        "Tags",
-        "Categories",
-        "Newsletter",
-        "Newsletters",
-        "Accept",
-        "Accept all",
-        "Reject all",
-        "Cookie settings",
-        "Manage preferences",
-    )
-)
-
-# Short lines starting like this are calls to action, not content.
-BOILERPLATE_PREFIX_RE = re.compile(
-    r"^(?:sign up (?:for|to) (?:our|the) (?:\w+ )?newsletter|subscribe to (?:our|the) (?:\w+ )?"
-    r"newsletter|join our (?:\w+ )?(?:newsletter|mailing list)|get our (?:\w+ )?newsletter|"
-    r"follow us on|share (?:this|on) |click here to (?:subscribe|sign up)|"
-    r"as an amazon associate|this (?:post|article|page) (?:may contain|contains) affiliate links|"
-    r"we use cookies|this (?:web)?site uses cookies)",
-    re.IGNORECASE,
-)
-MAX_PREFIX_LINE_CHARS = 200
 
 # --------------------------------------------------------------------------- helpers
 
@@ -272,17 +158,6 @@ def preclean(tree: HtmlElement, rules: Iterable[TreeRule] = TREE_RULES) -> dict[
 # --------------------------------------------------------------------------- text rules
 
 
-def _line_key(line: str) -> str:
-    return " ".join(line.split()).strip(" :|·•-–—").casefold()
-
-
-def is_boilerplate_line(line: str) -> bool:
-    key = _line_key(line)
-    if key in BOILERPLATE_LINES:
-        return True
-    return len(key) <= MAX_PREFIX_LINE_CHARS and bool(BOILERPLATE_PREFIX_RE.match(key))
-
-
 def filter_lines(text: str) -> str:
     """Drop whole output lines that are page furniture ("Advertisement", "Share this" ...)."""
-    return "\n".join(line for line in text.split("\n") if not is_boilerplate_line(line))
+    return "\n".join(line for line in text.split("\n") if not is_furniture_line(line))

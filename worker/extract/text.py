@@ -31,6 +31,7 @@ from worker import textunits
 from worker.extract.language import identify_language
 from worker.extract.metadata import PageMetadata, find_date, split_authors
 from worker.extract.pagetype import classify_page
+from worker.extract.vocabulary import CHROME_RE, is_furniture_line
 from worker.records import Extracted, Page
 from worker.textunits import UNSPACED_CLASS
 
@@ -40,42 +41,6 @@ PARAGRAPH_SEPARATOR = "\n\n"
 
 # --- phrase lists (data): what site chrome says, whatever the site -------------------------------
 
-CHROME_PHRASES = (
-    r"sign(?:ing)?[ -]?up",
-    r"subscri(?:be|ption|bers?)",
-    r"newsletters?",
-    r"enter your e-?mail",
-    r"your e-?mail(?: address)?",
-    r"unsubscribe",
-    r"inbox",
-    r"privacy (?:policy|notice|statement|settings)",
-    r"cookie (?:policy|settings|preferences|consent)",
-    r"(?:use|accept|uses|allow) (?:of )?cookies",
-    r"personal data",
-    r"terms (?:of (?:use|service)|and conditions|& conditions)",
-    r"all rights reserved",
-    r"copyright\s*(?:©|\(c\))?\s*\d{4}",
-    r"marketing communications",
-    r"support (?:our|\d+ years of|independent|quality)\b.{0,40}\b(?:journalism|reporting)",
-    r"(?:become|already) an? (?:member|subscriber|supporter)",
-    r"donate (?:now|today|to us|here)",
-    r"follow us",
-    r"share (?:this|on)",
-    r"like us on",
-    r"(?:log|sign) ?in",
-    r"create (?:an|your) account",
-    r"register (?:now|for free|here)",
-    r"skip to (?:main )?content",
-    r"click here",
-    r"download (?:the|our) app",
-    r"advertisement",
-    r"sponsored",
-    r"required fields are marked",
-    r"will not be published",
-)
-# One leading \b for the whole alternation: Python's re tries every branch at every
-# position otherwise, which made this the cleaner's hot spot.
-CHROME_RE = re.compile(r"\b(?:" + "|".join(CHROME_PHRASES) + r")\b", re.IGNORECASE)
 # Lines whose beginning marks a promo or a link inserted into the body.
 PROMO_LINE = re.compile(
     r"^(?:\[.*\]|(?:see also|read (?:more|also|next)|also read|related|recommended|watch|listen"
@@ -168,7 +133,7 @@ def classify_line(raw: str) -> Line:
         words=words,
         bullet=bullet,
         prose=prose,
-        chrome=is_chrome(hits, words),
+        chrome=is_chrome(hits, words) or (words <= META_WORDS and is_furniture_line(content)),
         chrome_hits=hits,
         promo=words > 0 and bool(PROMO_LINE.match(content)),
         trailer=words <= META_WORDS and bool(TRAILER_LINE.match(content)),

@@ -15,7 +15,6 @@ from worker.extract.fast.dom import Block, Doc
 from worker.extract.fast.selectors import (
     BOILERPLATE_HEADS,
     BOILERPLATE_LINE_RE,
-    BOILERPLATE_LINES,
     BROWSER_NOTICE_RE,
     BYLINE_RE,
     CAPTION_CREDIT_RE,
@@ -30,6 +29,7 @@ from worker.extract.fast.selectors import (
     PROMO_RE,
     SENTENCE_END,
 )
+from worker.extract.vocabulary import FURNITURE_LINES, line_key
 
 # Priors of lines that are rarely part of the text: captions, the title, metadata, promos.
 CAPTION_PRIOR = 0.1
@@ -49,8 +49,8 @@ LETTER_RE = re.compile(r"[^\W\d_]")
 
 def is_boilerplate_line(lower: str) -> bool:
     """Page furniture such as "Share this", "Read more", "12 comments" (lower-cased line)."""
-    line = lower.rstrip(" :.!?…")
-    if line in BOILERPLATE_LINES:
+    line = line_key(lower)
+    if line in FURNITURE_LINES:
         return True
     head = line.split(" ", 1)[0].rstrip(":")
     if (head in BOILERPLATE_HEADS or head[:1] in "0123456789[<©hwj") and (

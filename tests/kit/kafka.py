@@ -15,8 +15,11 @@ from pathlib import Path
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
+from worker import tools
 from worker.broker import free_port
+from worker.config import Settings
 
+MB = 2**20
 Message = tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]  # key, value, headers
 
 
@@ -252,3 +255,10 @@ def _recv_exact(sock: object, n: int) -> bytes:
             raise ConnectionError("broker closed the connection")
         data += chunk
     return data
+
+
+def drain(bootstrap: str, topic: str, quiet_s: float = 3.0, max_bytes: int = 64 * MB) -> list:
+    """Every record of ``topic`` (read until nothing new came for ``quiet_s``), as the
+    operator tools read a topic; ``max_bytes``: the largest record expected."""
+    settings = Settings(kafka_bootstrap_servers=bootstrap, max_page_bytes=max_bytes - MB)
+    return list(tools.drain(settings, topic, idle_s=quiet_s))

@@ -20,7 +20,7 @@ from itertools import pairwise
 
 import orjson
 
-from tests.pages import article_html, article_text
+from tests.kit.pages import article_html, article_text
 
 KafkaHeaders = list[tuple[str, bytes]]
 HTML: KafkaHeaders = [("content-type", b"text/html; charset=utf-8")]
