@@ -349,8 +349,13 @@ class Checkpoint:
             "dead_letter", "publish", reason, detail, outcome.record_id, outcome.timings
         )
         dead = failed_outcome(
-            failed, None, record.headers or [], record.key, origin_of(record), self.settings
+            failed,
+            None,
+            record.headers or [],
+            record.key,
+            origin_of(record),
+            self.settings,
+            value_omitted=True,
         )
-        dead.headers.append(("value_omitted", reason.encode()))
         dead.reservation = outcome.reservation  # released once the batch is acknowledged
         return dead

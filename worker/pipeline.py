@@ -402,7 +402,11 @@ def failed_outcome(
     key: bytes | None,
     origin: Origin,
     settings: Settings,
+    *,
+    value_omitted: bool = False,
 ) -> Outcome:
+    """What a failed record becomes: a counted skip, or a dead letter (``value_omitted``: one
+    that cannot carry the input's value, so it is not replayed)."""
     if failed.kind == "skipped":
         return Outcome(
             "skipped", reason=failed.reason, record_id=failed.record_id, timings=failed.timings
@@ -416,7 +420,7 @@ def failed_outcome(
         reason=failed.reason,
         detail=failed.detail,
         failed_at=now_iso(),
-        value_omitted=failed.stage == "kafka",
+        value_omitted=value_omitted or failed.stage == "kafka",
     )
     return Outcome(
         "dead_letter",
