@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from worker.dedup import BACKENDS, BUCKET_BITS, MAX_DOCS, REDIS_URL, Deduper, make_deduper
-from worker.records import DedupVerdict
+from worker.model import DedupVerdict
 
 
 @dataclass

@@ -44,7 +44,7 @@ from tests.kit.datasets import DATASETS, BenchPage, load_all, page_html
 from tests.kit.scores import WORD_RE, score
 from worker.config import Settings
 from worker.extract import ENGINES, make_extractor
-from worker.records import BadRecord, Page
+from worker.model import BadRecord, Page
 
 DEFAULT_ENGINE = Settings().extractor
 

@@ -3,8 +3,9 @@
     python -m bench.facts_agreement --data DIR [--split dev] [--limit N] [--show FIELD]
 
 DIR holds ``aeb/`` and ``wcxb/`` (as for ``bench.fast_bench``). Per page, the lxml path
-(the trafilatura engine's parse, ``extract_metadata``, ``classify_page``) and the Lexbor
-path (``fast.facts`` gatherers, ``metadata_from_facts``, ``classify_shape``) read the same
+(the trafilatura engine's parse and its ``facts.extract_metadata``, ``facts.classify_page``)
+and the Lexbor path (``fast.facts`` gatherers, ``metadata_from_facts``, ``classify_shape``)
+read the same
 HTML; both page types and languages are decided on the same main text (the fast
 engine's), so a difference comes from the gathering alone. Prints the share of pages
 where each field is equal, and the CPU time of each path's parse, gathering, rules and
@@ -24,10 +25,11 @@ from selectolax.lexbor import LexborHTMLParser
 from bench.fast_bench import LoadedPage, load_pages
 from worker.extract.fast import extract_fast
 from worker.extract.fast.facts import classed_elements, gather_facts, gather_shape
-from worker.extract.html_trafilatura import parse_html
 from worker.extract.language import page_language
-from worker.extract.metadata import PageMetadata, extract_metadata, metadata_from_facts
-from worker.extract.pagetype import classify_page, classify_shape
+from worker.extract.metadata import PageMetadata, metadata_from_facts
+from worker.extract.pagetype import classify_shape
+from worker.extract.trafilatura_engine.facts import classify_page, extract_metadata
+from worker.extract.trafilatura_engine.page import parse_html
 
 FIELDS = (
     "title",
@@ -57,7 +59,7 @@ def fields(meta: PageMetadata, page_type: str, text: str) -> dict:
 def lxml_path(page: LoadedPage, text: str) -> dict:
     tree = parse_html(page.html)
     if tree is None:
-        return fields(PageMetadata(), classify_page(None, page.url, text, None), text)
+        return fields(PageMetadata(), classify_shape(None, page.url, text, None), text)
     meta = extract_metadata(tree, page.url or None)
     return fields(meta, classify_page(tree, page.url, text, meta), text)
 

@@ -74,7 +74,7 @@ def record_extractor() -> Callable[[str, str], str]:
     """The worker's own ``fast`` extractor (``make_extractor``): text, metadata, page type and
     language from one parse, as the worker runs it."""
     from worker.extract import make_extractor
-    from worker.records import Page
+    from worker.model import Page
 
     extract = make_extractor("fast")
     return lambda html, url: (

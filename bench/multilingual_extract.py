@@ -47,7 +47,7 @@ from tests.kit.datasets import load_all, page_html
 from tests.kit.scores import wcxb_page
 from worker import textunits
 from worker.extract import ENGINES, make_extractor, pagetype
-from worker.records import BadRecord, Page
+from worker.model import BadRecord, Page
 from worker.textunits import UNSPACED_CLASS
 
 WORD_RE = re.compile(r"\w+")

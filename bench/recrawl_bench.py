@@ -21,7 +21,7 @@ from collections import Counter
 
 from worker.dedup import BACKENDS, REDIS_URL, make_deduper
 from worker.dedup.pages import text_hash
-from worker.records import Sighting
+from worker.model import Sighting
 
 
 def page_text(page: int, version: int) -> str:

@@ -40,7 +40,7 @@ import orjson
 
 from worker.config import Settings
 from worker.extract import ENGINES, Extractor, make_extractor
-from worker.records import Extracted, Page
+from worker.model import Extracted, Page
 from worker.templates.coldstart import ColdStart, Emission, PageIn, TemplateStream
 from worker.templates.snapshot import save_snapshot
 from worker.templates.stage import page_input, source_lines

@@ -29,9 +29,9 @@ from worker.config import Settings
 from worker.dedup import NotDurable
 from worker.dedup.memory import MemoryDeduper
 from worker.extract import make_extractor
+from worker.model import Reservation, TransientError
 from worker.parallel import CpuPool
 from worker.pipeline import Outcome, Stages
-from worker.records import Reservation, TransientError
 
 TOPIC = "pages.raw"
 P0, P1 = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)

@@ -11,7 +11,7 @@ from worker.deadletter import (
     replay_headers,
     replayable,
 )
-from worker.records import Origin
+from worker.model import Origin
 
 ORIGIN = Origin("pages.raw", 3, 41)
 

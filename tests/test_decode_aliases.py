@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from worker.decode import decode
-from worker.records import SkipRecord
+from worker.model import SkipRecord
 
 PAGE = (
     "<!DOCTYPE html><html><head><title>Library extends opening hours</title></head>"

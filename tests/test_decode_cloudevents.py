@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from worker.decode import decode
-from worker.records import BadRecord
+from worker.model import BadRecord
 
 PAGE = (
     "<html><body><h1>Tram line opens</h1>"

@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from worker.decode import decode
-from worker.records import BadRecord, SkipRecord
+from worker.model import BadRecord, SkipRecord
 
 ARTICLE = (
     "<html><head><title>Ferry timetable changes</title></head><body><article>"

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from worker.decode import decode
-from worker.records import BadRecord, Page, SkipRecord
+from worker.model import BadRecord, Page, SkipRecord
 
 REASON = re.compile(r"[a-z][a-z0-9_]{1,39}")
 PAGE = "<html><head><meta charset='utf-8'></head><body><p>Fuzzed page text.</p></body></html>"

@@ -12,7 +12,7 @@ import pytest
 
 from worker.decode import decode
 from worker.decode.gunzip import gunzip_capped, inflate_capped
-from worker.records import BadRecord
+from worker.model import BadRecord
 
 PAGE = "<html><body><h1>Harbour reopens</h1><p>Boats are back after the storm.</p></body></html>"
 ENVELOPE = orjson.dumps({"url": "https://port.example/reopens", "html": PAGE})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from worker.decode import decode
-from worker.records import BadRecord, SkipRecord
+from worker.model import BadRecord, SkipRecord
 
 PAGE = (
     b"<html><body><h1>Bridge closed</h1><p>The old bridge is closed for repairs.</p></body></html>"

@@ -10,7 +10,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from worker.decode import decode
-from worker.records import BadRecord, SkipRecord
+from worker.model import BadRecord, SkipRecord
 
 PAGE = b"<html><body><h1>Market day moves</h1><p>The market moves to Saturday.</p></body></html>"
 WARC_HEADERS = [("content-type", b"application/warc")]

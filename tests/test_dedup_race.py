@@ -24,9 +24,9 @@ from worker.dedup.memory import MemoryDeduper
 from worker.dedup.race import MAX_SKEW_S, fetch_time, parse_time, takes_over
 from worker.dedup.redis_store import RedisDeduper
 from worker.extract import make_extractor
+from worker.model import DedupVerdict, Origin, Sighting
 from worker.offline import extract_files, output_line
 from worker.pipeline import Outcome, Stages, process
-from worker.records import DedupVerdict, Origin, Sighting
 
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 ORIGIN = Origin("pages.raw", 0, 41, int(T0 * 1000) + 7200_000)  # read two hours later

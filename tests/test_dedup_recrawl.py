@@ -24,8 +24,8 @@ from worker.dedup.memory import MemoryDeduper
 from worker.dedup.pages import text_hash
 from worker.dedup.redis_store import RedisDeduper
 from worker.metrics import Metrics
+from worker.model import DedupVerdict, Sighting, TransientError
 from worker.pipeline import Outcome
-from worker.records import DedupVerdict, Sighting, TransientError
 
 Factory = Callable[[], Deduper]
 

@@ -20,7 +20,7 @@ from worker.dedup import make_deduper
 from worker.dedup.memory import MemoryDeduper
 from worker.dedup.minhash import Sketcher
 from worker.dedup.redis_store import RedisDeduper
-from worker.records import DedupVerdict, TransientError
+from worker.model import DedupVerdict, TransientError
 
 pytestmark = pytest.mark.integration
 

@@ -19,7 +19,7 @@ from tests.kit.kafka import Topics, http_get, produce, read_all, start_worker, w
 from tests.kit.pages import article_html
 from tests.kit.services import RedisServer, private_redis, redis_available
 from worker.dedup.redis_store import RedisDeduper, refusal_of
-from worker.records import TransientError
+from worker.model import TransientError
 
 pytestmark = pytest.mark.integration
 

@@ -243,7 +243,7 @@ def test_arbitrary_markup_never_raises(html: str) -> None:
 
 def test_page_adapter_fills_extracted_record() -> None:
     from worker.extract.fast.page import extract_page
-    from worker.records import Page
+    from worker.model import Page
 
     html = site_chrome(article())
     extracted = extract_page(
@@ -344,7 +344,7 @@ def test_heading_left_without_its_section_is_dropped() -> None:
 
 def test_page_nested_beyond_the_limit_is_refused_before_parsing() -> None:
     from worker.extract.fast.page import MAX_NESTING, check_nesting, extract_page
-    from worker.records import BadRecord, Page
+    from worker.model import BadRecord, Page
 
     deep = "<html><body>" + "<section>" * (MAX_NESTING + 1) + "deep"
     with pytest.raises(BadRecord) as raised:
@@ -360,7 +360,7 @@ def test_page_nested_beyond_the_limit_is_refused_before_parsing() -> None:
 @pytest.mark.parametrize("tag", ["center", "address", "pre", "optgroup", "summary", "dialog"])
 def test_every_element_the_parser_nests_at_quadratic_cost_counts(tag: str) -> None:
     from worker.extract.fast.page import MAX_NESTING, check_nesting
-    from worker.records import BadRecord
+    from worker.model import BadRecord
 
     with pytest.raises(BadRecord, match="too_deep"):
         check_nesting(f"<{tag}>" * (MAX_NESTING + 1))
@@ -369,7 +369,7 @@ def test_every_element_the_parser_nests_at_quadratic_cost_counts(tag: str) -> No
 
 def test_an_element_with_thousands_of_distinct_attributes_is_refused_before_parsing() -> None:
     from worker.extract.fast.page import MAX_ATTRIBUTES, check_attributes
-    from worker.records import BadRecord
+    from worker.model import BadRecord
 
     many = " ".join(f"data-a{i}=1" for i in range(MAX_ATTRIBUTES + 1))
     with pytest.raises(BadRecord, match="too_many_attributes"):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from worker.extract import make_extractor
-from worker.extract.html_trafilatura import parse_html, visible_chars
-from worker.records import Page
+from worker.extract.trafilatura_engine.page import parse_html, visible_chars
+from worker.model import Page
 
 PARAGRAPHS = [
     "The regional rail operator confirmed on Monday that the coastal line will reopen in "

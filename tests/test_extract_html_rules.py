@@ -6,8 +6,12 @@ import lxml.etree
 import lxml.html
 import pytest
 
-from worker.extract.cleanup import drop_hidden, drop_related_sections, filter_lines
-from worker.extract.html_region import block_lines, drop_link_menus, region_text
+from worker.extract.trafilatura_engine.cleanup import (
+    drop_hidden,
+    drop_related_sections,
+    filter_lines,
+)
+from worker.extract.trafilatura_engine.region import block_lines, drop_link_menus, region_text
 from worker.extract.vocabulary import is_furniture_line
 
 PARAGRAPHS = [

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from worker.extract.fast import extract_fast
 from worker.extract.fast.page import extract_page
-from worker.records import BadRecord, Page
+from worker.model import BadRecord, Page
 
 PROSE = (
     "The committee published its report on the river crossing after a year of hearings, "

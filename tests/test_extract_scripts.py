@@ -13,7 +13,7 @@ from worker.extract import make_extractor
 from worker.extract.fast.dom import Block
 from worker.extract.fast.priors import block_prior
 from worker.extract.pagetype import SLUG_WORDS, dated_url, slug_words, url_hint
-from worker.records import Page
+from worker.model import Page
 from worker.textunits import count_words, has_unspaced, weighed_length
 
 PARAGRAPHS = [

@@ -13,7 +13,7 @@ from worker.extract.text import (
     densest_block,
     extract_text_page,
 )
-from worker.records import Page
+from worker.model import Page
 
 HEADLINE = "Harbour towns bet on tidal power as fuel bills climb"
 STANDFIRST = "Three councils on the west coast have pooled their budgets for a pilot scheme."

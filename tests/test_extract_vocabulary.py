@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from worker.extract.cleanup import filter_lines
 from worker.extract.fast.priors import is_boilerplate_line
 from worker.extract.text import classify_line
+from worker.extract.trafilatura_engine.cleanup import filter_lines
 from worker.extract.vocabulary import FURNITURE_LINES, is_furniture_line, line_key
 
 # Phrases that once sat in only one engine's list; each engine now knows all of them.

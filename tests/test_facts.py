@@ -10,11 +10,12 @@ from selectolax.lexbor import LexborHTMLParser
 from worker.extract.fast import extract_fast
 from worker.extract.fast.facts import classed_elements, gather_facts, gather_shape
 from worker.extract.fast.page import extract_page
-from worker.extract.html_trafilatura import parse_html
-from worker.extract.lxml_facts import gather_shape as lxml_shape
-from worker.extract.metadata import PageMetadata, extract_metadata, metadata_from_facts
-from worker.extract.pagetype import classify_page, classify_shape
-from worker.records import Page
+from worker.extract.metadata import PageMetadata, metadata_from_facts
+from worker.extract.pagetype import classify_shape
+from worker.extract.trafilatura_engine.facts import classify_page, extract_metadata
+from worker.extract.trafilatura_engine.facts import gather_shape as lxml_shape
+from worker.extract.trafilatura_engine.page import parse_html
+from worker.model import Page
 
 PARAGRAPH = (
     "The harbour board met on Tuesday to weigh three offers for the old ferry landing, "
@@ -103,7 +104,7 @@ PAGES = {
 def lxml_record(html: str, url: str, text: str) -> tuple[PageMetadata, str]:
     tree = parse_html(html)
     if tree is None:
-        return PageMetadata(), classify_page(None, url, text, None)
+        return PageMetadata(), classify_shape(None, url, text, None)
     meta = extract_metadata(tree, url)
     return meta, classify_page(tree, url, text, meta)
 

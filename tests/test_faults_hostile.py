@@ -22,8 +22,8 @@ from worker.dedup import make_deduper
 from worker.extract import Extractor, make_extractor
 from worker.extract.bounds import BOUNDED_FIELDS
 from worker.metrics import Metrics
+from worker.model import Origin
 from worker.pipeline import Failed, Outcome, Stages, finish, prepare
-from worker.records import Origin
 
 SCHEMA = json.loads((resources.files("worker") / "schemas" / "article.schema.json").read_text())
 UNIT_CAP = 8 * MB  # in process: the same kinds, smaller

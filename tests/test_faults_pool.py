@@ -14,9 +14,9 @@ from tests.kit.kafka import wait_for
 from tests.kit.processes import RUN_MARKER, reap_tagged, tagged_processes
 from tests.test_parallel import CRASH_MARKER, crashing_factory, item
 from worker.config import Settings
+from worker.model import Extracted, Page
 from worker.parallel import CpuPool
 from worker.pipeline import Failed
-from worker.records import Extracted, Page
 
 
 def refuse_inline(page: Page) -> Extracted:

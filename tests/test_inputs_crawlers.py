@@ -21,7 +21,7 @@ from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.v1.event import CloudEvent
 
 from worker.decode import decode
-from worker.records import BadRecord, Page, SkipRecord
+from worker.model import BadRecord, Page, SkipRecord
 from worker.sources import read_messages
 from worker.urls import article_id, canonicalize
 

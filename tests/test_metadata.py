@@ -8,13 +8,12 @@ import pytest
 from worker.extract.metadata import (
     PageMetadata,
     clean_title,
-    element_text,
-    extract_metadata,
     find_date,
     normalise_date,
     parse_jsonld,
     split_authors,
 )
+from worker.extract.trafilatura_engine.facts import element_text, extract_metadata
 
 JSONLD_PAGE = """<!DOCTYPE html>
 <html lang="en-GB"><head>

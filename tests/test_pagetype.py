@@ -5,8 +5,9 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from worker.extract.metadata import PageMetadata, extract_metadata
-from worker.extract.pagetype import PAGE_TYPES, classify_page, is_article, url_hint
+from worker.extract.metadata import PageMetadata
+from worker.extract.pagetype import PAGE_TYPES, classify_shape, is_article, url_hint
+from worker.extract.trafilatura_engine.facts import classify_page, extract_metadata
 
 PARAGRAPH = (
     "The turbines were lowered into the channel on a grey Tuesday morning, watched by a small "
@@ -113,7 +114,7 @@ def test_bundled_news_samples_are_articles() -> None:
     from pathlib import Path
 
     from worker.extract import make_extractor
-    from worker.records import Page
+    from worker.model import Page
 
     extract = make_extractor("fast")
     samples = Path(__file__).parent.parent / "worker" / "samples" / "pages.jsonl"
@@ -132,13 +133,13 @@ def test_bundled_news_samples_are_articles() -> None:
 
 def test_plain_text_pages_use_length_and_url() -> None:
     url = "https://news.example/harbour-towns-bet-on-tidal-power"
-    assert classify_page(None, url, LONG_TEXT, None) == "article"
-    assert classify_page(None, url, "Home News Sport", None) != "article"
-    assert classify_page(None, "https://example.org/forum/thread/1", LONG_TEXT, None) == "forum"
+    assert classify_shape(None, url, LONG_TEXT, None) == "article"
+    assert classify_shape(None, url, "Home News Sport", None) != "article"
+    assert classify_shape(None, "https://example.org/forum/thread/1", LONG_TEXT, None) == "forum"
     signed = PageMetadata(authors=["Ana Ruiz"], published_at="2024-01-02")
     short = PARAGRAPH * 8  # about 170 words
-    assert classify_page(None, url, short, None) != "article"
-    assert classify_page(None, url, short, signed) == "article"
+    assert classify_shape(None, url, short, None) != "article"
+    assert classify_shape(None, url, short, signed) == "article"
 
 
 def test_tree_is_not_modified() -> None:

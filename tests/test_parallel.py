@@ -12,9 +12,9 @@ import orjson
 from tests.kit.pages import article_html
 from worker.config import Settings
 from worker.extract import Extractor, make_extractor
+from worker.model import Extracted, Page
 from worker.parallel import CpuPool
 from worker.pipeline import Failed, Prepared
-from worker.records import Extracted, Page
 
 CRASH_MARKER = "crash-this-process"
 

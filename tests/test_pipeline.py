@@ -15,8 +15,8 @@ from tests.kit.pages import article_html, article_text
 from worker.config import Settings
 from worker.dedup import make_deduper
 from worker.extract import make_extractor
+from worker.model import DedupVerdict, Extracted, Origin, Page, TransientError
 from worker.pipeline import Stages, process
-from worker.records import DedupVerdict, Extracted, Origin, Page, TransientError
 
 SCHEMA = json.loads((resources.files("worker") / "schemas" / "article.schema.json").read_text())
 ORIGIN = Origin("pages.raw", 2, 41, 1_700_000_000_000)

@@ -12,7 +12,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from worker.decode import decode
-from worker.records import BadRecord, SkipRecord
+from worker.model import BadRecord, SkipRecord
 from worker.sources import Message, key_for_url, local_url, read_messages
 from worker.urls import domain_of
 

@@ -14,8 +14,8 @@ from tests.kit.pages import WORDS
 from tests.test_cli import cli, lines
 from worker import config
 from worker.config import ConfigError, Settings
+from worker.model import Origin
 from worker.pipeline import Outcome, build_stages, process
-from worker.records import Origin
 
 # A site's chrome that a page-by-page extractor keeps: prose inside the article body.
 CHROME = [

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from tests.test_templates import FOOTER, HEADER, made_up_article, prints, render
-from worker.article import content_hash
-from worker.records import Extracted, Page
+from worker.model import Extracted, Page
+from worker.output import content_hash
 from worker.templates.coldstart import ColdStart
 from worker.templates.snapshot import load_snapshot, save_snapshot
 from worker.templates.stage import (

@@ -14,14 +14,14 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from worker.article import word_count
 from worker.config import Settings
 from worker.dedup import make_deduper
 from worker.dedup.minhash import default_sketcher
 from worker.dedup.normalize import folded_codepoints, prepare, words
 from worker.extract import make_extractor
+from worker.model import Origin
+from worker.output import word_count
 from worker.pipeline import Stages, process
-from worker.records import Origin
 from worker.templates.lines import headline_mask, normalise_lines
 from worker.textunits import count_words, line_word_counts
 

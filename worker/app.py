@@ -26,9 +26,9 @@ from worker.checkpoint import Batch, Checkpoint, Offsets, Settler, State, origin
 from worker.config import Settings
 from worker.logs import get_logger
 from worker.metrics import Metrics, serve
+from worker.model import TransientError
 from worker.parallel import CpuPool
 from worker.pipeline import Failed, Outcome, Prepared, Stages, finish
-from worker.records import TransientError
 
 log = get_logger("worker.app")
 

@@ -34,8 +34,8 @@ from worker.config import Settings
 from worker.dedup import Deduper, NotDurable
 from worker.logs import get_logger
 from worker.metrics import Metrics
+from worker.model import Origin, Reservation
 from worker.pipeline import Failed, Outcome, Prepared, failed_outcome
-from worker.records import Origin, Reservation
 
 log = get_logger("worker.checkpoint")
 

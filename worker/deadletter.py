@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 if TYPE_CHECKING:
-    from worker.records import Origin
+    from worker.model import Origin
 
 # Headers the worker adds to a dead letter (``replay-dlq`` strips them before replaying).
 DLQ_HEADERS = (

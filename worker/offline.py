@@ -25,8 +25,8 @@ from typing import BinaryIO
 import orjson
 
 from worker.config import Settings
+from worker.model import Origin
 from worker.pipeline import Outcome, build_stages, process
-from worker.records import Origin
 from worker.sources import read_messages
 
 REVISE_WINDOW = 1000  # output lines kept back so revisions can still replace them

@@ -17,7 +17,6 @@ import numpy as np
 import orjson
 
 from worker import SCHEMA_VERSION
-from worker.article import build_article, canonical_url_of, now_iso, serialise
 from worker.budget import BudgetExceeded, time_budget
 from worker.config import Settings
 from worker.deadletter import dead_letter_headers, dead_letter_key, unreadable
@@ -27,7 +26,7 @@ from worker.dedup.minhash import default_sketcher
 from worker.dedup.pages import text_hash
 from worker.extract import Extractor
 from worker.extract.bounds import bound_metadata
-from worker.records import (
+from worker.model import (
     BadRecord,
     DedupVerdict,
     Extracted,
@@ -39,6 +38,7 @@ from worker.records import (
     TransientError,
     origin_key,
 )
+from worker.output import build_article, canonical_url_of, now_iso, serialise
 from worker.templates import (
     Cleaned,
     ColdStart,

@@ -26,7 +26,7 @@ from urllib.parse import quote, urlsplit
 import orjson
 
 from worker.decode.envelope import parse_json, record_url
-from worker.records import BadRecord
+from worker.model import BadRecord
 
 log = logging.getLogger(__name__)
 

@@ -27,8 +27,8 @@ from jsonschema import Draft202012Validator
 from worker.config import Settings
 from worker.dedup import make_deduper
 from worker.extract import make_extractor
+from worker.model import Origin
 from worker.pipeline import Failed, Outcome, Prepared, Stages, finish, prepare
-from worker.records import Origin
 
 REASON = re.compile(r"[a-z][a-z0-9_]{1,39}")
 PAGE = (

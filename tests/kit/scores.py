@@ -14,7 +14,7 @@ from statistics import mean
 from tests.kit.datasets import BenchPage, load_wcxb, page_html
 from worker.extract import ENGINES, make_extractor
 from worker.extract.pagetype import PAGE_TYPES
-from worker.records import Page
+from worker.model import Page
 
 WORD_RE = re.compile(r"\w+")
 SHINGLE_SIZE = 4

@@ -36,7 +36,7 @@ from worker.decode.mediatype import (
 )
 from worker.decode.raw import draft_from_raw
 from worker.decode.warc import draft_from_warc, is_warc
-from worker.records import BadRecord, Page, SkipRecord
+from worker.model import BadRecord, Page, SkipRecord
 
 DEFAULT_MAX_BYTES = 16 * 2**20
 UTF8_BOM = b"\xef\xbb\xbf"

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from worker.decode.frontera import NO_BODY_DETAIL, NO_BODY_REASON
-from worker.records import BadRecord, SkipRecord
+from worker.model import BadRecord, SkipRecord
 
 BASE64_BODY = re.compile(r"[A-Za-z0-9+/=_\-\s]+")
 BASE64_PROBE_CHARS = 4096

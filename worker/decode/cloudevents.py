@@ -18,7 +18,7 @@ from worker.decode.draft import Draft
 from worker.decode.envelope import draft_from_envelope, with_header_defaults
 from worker.decode.kafka_headers import context_page_url
 from worker.decode.mediatype import is_json_type, page_kind, parse_content_type
-from worker.records import BadRecord
+from worker.model import BadRecord
 
 # Extension attributes read as envelope fields when ``data`` does not give them.
 EXTENSION_FIELDS = ("url", "final_url", "status", "charset")

@@ -15,7 +15,7 @@ from worker.decode.gunzip import gunzip_capped, is_gzip
 from worker.decode.mediatype import page_kind, parse_content_type
 from worker.decode.sniff import looks_binary
 from worker.decode.timestamps import normalize_timestamp
-from worker.records import BadRecord, Page, SkipRecord
+from worker.model import BadRecord, Page, SkipRecord
 
 
 @dataclass(slots=True)

@@ -22,7 +22,7 @@ from worker.decode.fields import MAX_HEADERS
 from worker.decode.kafka_headers import context_page_url, fields_from_headers
 from worker.decode.mediatype import page_kind, parse_content_type
 from worker.decode.sniff import looks_like_html
-from worker.records import BadRecord
+from worker.model import BadRecord
 
 BODY_FIELDS = ("html", "body_b64", "text", "body")
 TEXT_OR_HTML = ("text", "body")  # fields whose kind the record's content type or looks decide

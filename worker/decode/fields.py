@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from worker.records import BadRecord
+from worker.model import BadRecord
 from worker.urls import web_url
 
 MAX_URL_CHARS = 16384

@@ -12,7 +12,7 @@ from __future__ import annotations
 import msgpack
 
 from worker.decode.draft import Draft
-from worker.records import BadRecord, SkipRecord
+from worker.model import BadRecord, SkipRecord
 
 PAGE_CRAWLED = b"pc"
 OTHER_TAGS = (b"le", b"re", b"as", b"us", b"njid", b"of", b"st")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 
-from worker.records import BadRecord
+from worker.model import BadRecord
 
 GZIP_MAGIC = b"\x1f\x8b"
 # Past this expansion ratio an over-size payload is called a bomb rather than a big page.

@@ -11,7 +11,7 @@ import codecs
 import re
 
 from worker.decode.gunzip import gunzip_capped, inflate_capped, is_gzip
-from worker.records import BadRecord
+from worker.model import BadRecord
 
 MAX_HTTP_HEADER_BYTES = 65536
 TEXT_PROBE_BYTES = 1024

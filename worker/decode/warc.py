@@ -17,7 +17,7 @@ from worker.decode.draft import Draft
 from worker.decode.fields import is_http_url
 from worker.decode.httpmsg import parse_http_response
 from worker.decode.mediatype import parse_content_type
-from worker.records import BadRecord, SkipRecord
+from worker.model import BadRecord, SkipRecord
 
 MAX_WARC_HEADER_BYTES = 65536
 VERSION_LINE = re.compile(r"WARC/\d+\.\d+")

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from worker.records import DedupVerdict, Reservation, Sighting, TransientError
+from worker.model import DedupVerdict, Reservation, Sighting, TransientError
 
 if TYPE_CHECKING:
     import numpy as np

@@ -23,7 +23,7 @@ from worker.dedup.kept import KeptOutputs
 from worker.dedup.keyindex import KeyIndex, Segment
 from worker.dedup.minhash import Sketch, Sketcher, doc_key, pack_sample, unpack_sample
 from worker.dedup.verify import MAX_PER_KEY, Candidate, Thresholds, cluster_of, decide
-from worker.records import Correction, DedupVerdict, Reservation, Sighting
+from worker.model import Correction, DedupVerdict, Reservation, Sighting
 
 SNAPSHOT_VERSION = 2
 MAX_PENDING = 100_000  # unconfirmed rows remembered for ``release``; older ones are kept

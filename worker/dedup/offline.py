@@ -19,7 +19,7 @@ from typing import BinaryIO
 import orjson
 
 from worker.dedup import Deduper, pages, race
-from worker.records import Sighting
+from worker.model import Sighting
 
 
 def run_offline(inp: BinaryIO, out: BinaryIO, deduper: Deduper) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 
-from worker.records import DedupStatus, DedupVerdict, Reservation, Sighting
+from worker.model import DedupStatus, DedupVerdict, Reservation, Sighting
 
 STATUSES: tuple[DedupStatus, ...] = ("new", "updated", "exact_duplicate", "near_duplicate")
 CANONICAL = 2  # status codes below this are canonical versions (candidates for copies)

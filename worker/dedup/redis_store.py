@@ -63,7 +63,7 @@ from worker.dedup import pages, race
 from worker.dedup.minhash import FORMAT, Sketch, Sketcher, doc_key, pack_sample, unpack_sample
 from worker.dedup.verify import MAX_PER_KEY, Candidate, Thresholds, cluster_of, decide
 from worker.logs import get_logger
-from worker.records import Correction, DedupVerdict, Reservation, Sighting, TransientError
+from worker.model import Correction, DedupVerdict, Reservation, Sighting, TransientError
 
 if TYPE_CHECKING:
     import numpy as np

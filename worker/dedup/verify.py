@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from worker.dedup.minhash import Sketch
-from worker.records import DedupVerdict
+from worker.model import DedupVerdict
 
 # The near-duplicate threshold (see above): the one default, exposed as the setting
 # INGEST_DEDUP_CONTAINMENT.

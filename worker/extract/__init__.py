@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from worker.records import Extracted, Page
+from worker.model import Extracted, Page
 
 
 class Extractor(Protocol):
@@ -23,7 +23,7 @@ def make_extractor(name: str = ENGINES[0]) -> Extractor:
     from worker.extract.text import extract_text_page
 
     if name == "trafilatura":
-        from worker.extract.html_trafilatura import extract_html
+        from worker.extract.trafilatura_engine.page import extract_html
     elif name == "fast":
         from worker.extract.fast.page import extract_page as extract_html
     else:

@@ -9,7 +9,7 @@ reported so the worker can count them (``ingest_metadata_truncated_total{field}`
 from __future__ import annotations
 
 from worker.decode.fields import MAX_URL_CHARS
-from worker.records import Extracted
+from worker.model import Extracted
 
 MAX_TITLE_CHARS = 2_000
 MAX_DESCRIPTION_CHARS = 5_000

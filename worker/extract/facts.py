@@ -1,7 +1,7 @@
 """What the metadata and page-type rules read from a parsed page, in parser-neutral form.
 
 Each engine parses a page once with its own parser and fills these dataclasses with a
-thin gatherer (``lxml_facts`` for lxml trees, ``fast.facts`` for Lexbor); the rules in
+thin gatherer (``trafilatura_engine.facts`` for lxml trees, ``fast.facts`` for Lexbor); the rules in
 ``metadata`` and ``pagetype`` only ever see the dataclasses, so both engines decide alike.
 Gatherers copy raw strings: cleaning, parsing and choosing stay with the rules.
 """

@@ -1,7 +1,7 @@
 """Page metadata from what a page says about itself: JSON-LD, meta tags, links, fallbacks.
 
 The rules read ``PageFacts`` (``facts``), which each engine gathers from its own parse,
-so both engines decide alike; ``extract_metadata`` is the lxml engine's entry point.
+so both engines decide alike (``metadata_from_facts``); this module knows no parser.
 Each field is taken from the first source in its priority list that yields a usable
 value, because publishers fill the structured sources (JSON-LD, OpenGraph) more
 carefully than the visible page.
@@ -19,13 +19,9 @@ from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
-import lxml.html
-
 from worker.decode.fields import depth_exceeds
 from worker.extract.bounds import MAX_AUTHOR_CHARS, MAX_AUTHORS
 from worker.extract.facts import PageFacts, TimeTag
-from worker.extract.lxml_facts import element_text as element_text  # re-exported
-from worker.extract.lxml_facts import gather_facts
 from worker.urls import domain_of, resolve_url
 
 
@@ -618,11 +614,6 @@ def _first_date(values: Iterable[str | None]) -> str | None:
         if found:
             return found
     return None
-
-
-def extract_metadata(tree: lxml.html.HtmlElement, url: str | None) -> PageMetadata:
-    """Metadata of an lxml tree; the tree is only read."""
-    return metadata_from_facts(gather_facts(tree), url)
 
 
 def metadata_from_facts(facts: PageFacts, url: str | None) -> PageMetadata:

@@ -5,7 +5,7 @@ service). Each decision is a small named rule over general signals — structure
 the publisher declared, URL conventions, commerce and discussion vocabulary, the
 shape of the page (repeated blocks, link density, code) — tried from the most to the
 least specific. The rules read a ``PageShape`` (``facts``), which each engine gathers
-from its own parse; ``classify_page`` is the lxml engine's entry point.
+from its own parse (``classify_shape``); this module knows no parser.
 """
 
 from __future__ import annotations
@@ -15,10 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import unquote, urlsplit
 
-import lxml.html
-
-from worker.extract.facts import PageShape
-from worker.extract.lxml_facts import gather_facts, gather_shape
+from worker.extract.facts import PageFacts, PageShape
 from worker.extract.metadata import (
     PageMetadata,
     is_article_type,
@@ -197,10 +194,9 @@ def url_hint(url: str) -> str | None:
     return None
 
 
-def declared_only(tree: lxml.html.HtmlElement) -> PageMetadata:
-    """The declared types of a tree, for callers without its metadata: JSON-LD @types and
+def declared_only(facts: PageFacts) -> PageMetadata:
+    """The declared types of a page, for callers without its metadata: JSON-LD @types and
     the first og:type as written."""
-    facts = gather_facts(tree)
     return PageMetadata(
         schema_types=[n for e in jsonld_entities(facts.jsonld) for n in schema_type_names(e)],
         og_type=(facts.meta.get("og:type") or [""])[0].lower() or None,
@@ -258,15 +254,6 @@ def slug_words(url: str) -> int:
     spaces (``/entry/東京で大雪、交通に乱れ``) counts its text units."""
     pieces = re.split(r"[-_+\s]+", unquote(last_segment(url)))
     return sum(count_words(w) if has_unspaced(w) else int(w.isalpha()) for w in pieces)
-
-
-def classify_page(
-    tree: lxml.html.HtmlElement | None, url: str, text: str, meta: PageMetadata | None
-) -> str:
-    """One of ``PAGE_TYPES`` for an lxml tree (None for plain text); the tree is only read."""
-    if tree is None:
-        return classify_shape(None, url, text, meta)
-    return classify_shape(gather_shape(tree), url, text, meta or declared_only(tree))
 
 
 def classify_shape(shape: PageShape | None, url: str, text: str, meta: PageMetadata | None) -> str:

@@ -30,9 +30,9 @@ from dataclasses import dataclass, replace
 from worker import textunits
 from worker.extract.language import identify_language
 from worker.extract.metadata import PageMetadata, find_date, split_authors
-from worker.extract.pagetype import classify_page
+from worker.extract.pagetype import classify_shape
 from worker.extract.vocabulary import CHROME_RE, is_furniture_line
-from worker.records import Extracted, Page
+from worker.model import Extracted, Page
 from worker.textunits import UNSPACED_CLASS
 
 EXTRACTOR = "text-lines"
@@ -412,7 +412,7 @@ def extract_text_page(page: Page) -> Extracted:
         published_at=meta.published_at,
         language=language,
         language_confidence=confidence,
-        page_type=classify_page(None, url, text, meta),
+        page_type=classify_shape(None, url, text, meta),
         extractor=EXTRACTOR,
         extractor_version=EXTRACTOR_VERSION,
         boilerplate_ratio=round(cleaned.dropped_chars / cleaned.total_chars, 4)

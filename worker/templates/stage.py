@@ -27,8 +27,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from worker.article import content_hash, now_iso, word_count
-from worker.records import Extracted, Page
+from worker.model import Extracted, Page
+from worker.output import content_hash, now_iso, word_count
 from worker.templates.coldstart import ColdStart, Emission, PageIn, TemplateStream
 from worker.templates.lines import split_text
 from worker.templates.sites import SiteBy, site_key

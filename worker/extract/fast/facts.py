@@ -1,6 +1,6 @@
 """Gathers ``PageFacts`` and ``PageShape`` from the fast engine's Lexbor parse.
 
-The same facts the lxml gatherer (``lxml_facts``) reads, so the shared rules in
+The same facts the lxml gatherer (``trafilatura_engine.facts``) reads, so the shared rules in
 ``metadata`` and ``pagetype`` give the same answers without a second parse. Lexbor
 runs the CSS selectors in C; Python only filters the few elements they return.
 
@@ -62,7 +62,8 @@ SCRIPT_TAGS = ["script", "style"]
 
 
 def element_text(node: LexborNode) -> str:
-    """Text of ``node`` where a ``<br>`` or block child separates words (as ``lxml_facts``)."""
+    """Text of ``node`` where a ``<br>`` or block child separates words (as the lxml
+    gatherer's)."""
     parts: list[str] = []
     for item in node.traverse(include_text=True):
         tag = item.tag

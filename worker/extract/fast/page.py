@@ -15,8 +15,8 @@ from worker.extract.fast import extract_fast
 from worker.extract.fast.facts import classed_elements, gather_facts, gather_shape
 from worker.extract.metadata import metadata_from_facts
 from worker.extract.pagetype import classify_shape
-from worker.extract.record import html_record
-from worker.records import BadRecord, Extracted, Page
+from worker.extract.result import html_record
+from worker.model import BadRecord, Extracted, Page
 
 EXTRACTOR_NAME = "fast"
 EXTRACTOR_VERSION = "2"

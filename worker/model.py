@@ -1,4 +1,4 @@
-"""The data that flows through the pipeline: one dataclass per stage boundary.
+"""The page model: the data that flows through the pipeline, one dataclass per stage boundary.
 
 decode -> Page, extract -> Extracted, dedupe -> DedupVerdict; the pipeline turns
 those into exactly one Outcome per input record.

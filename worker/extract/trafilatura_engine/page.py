@@ -3,7 +3,8 @@
 The body comes from trafilatura (comments off) on a tree pre-cleaned by our own rules
 (``cleanup``); its output lines are then filtered. When trafilatura keeps only a small part
 of a page that is not marked up as an article (product grids, listings, service pages), the
-visible text of the page's main region (``html_region``) is used instead.
+visible text of the page's main region (``region``) is used instead. Metadata and page type
+come from the shared rules, fed by this engine's lxml gatherer (``facts``).
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ import trafilatura
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
-from worker.extract.cleanup import filter_lines, preclean
-from worker.extract.html_region import region_text
-from worker.extract.metadata import PageMetadata, extract_metadata, is_article_type
-from worker.extract.pagetype import classify_page
-from worker.extract.record import html_record
-from worker.records import Extracted, Page
+from worker.extract.metadata import PageMetadata, is_article_type
+from worker.extract.result import html_record
+from worker.extract.trafilatura_engine.cleanup import filter_lines, preclean
+from worker.extract.trafilatura_engine.facts import classify_page, extract_metadata
+from worker.extract.trafilatura_engine.region import region_text
+from worker.model import Extracted, Page
 
 EXTRACTOR_NAME = "trafilatura+rules"
 

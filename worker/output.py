@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from worker import SCHEMA_VERSION
-from worker.records import DedupVerdict, Extracted, Origin, Page
+from worker.model import DedupVerdict, Extracted, Origin, Page
 from worker.textunits import count_words
 from worker.urls import article_id, choose_canonical, domain_of
 

@@ -1,4 +1,5 @@
-"""Gathers ``PageFacts`` and ``PageShape`` from an lxml tree (the trafilatura engine's parse).
+"""Gathers ``PageFacts`` and ``PageShape`` from an lxml tree (the trafilatura engine's parse),
+and hands them to the shared rules (``extract_metadata``, ``classify_page``).
 
 Only reads the tree (XPath and attribute access): the body extractor runs on it afterwards.
 """
@@ -32,6 +33,8 @@ from worker.extract.facts import (
     microdata_value,
     time_tag,
 )
+from worker.extract.metadata import PageMetadata, metadata_from_facts
+from worker.extract.pagetype import classify_shape, declared_only
 
 Tree = lxml.html.HtmlElement
 
@@ -126,3 +129,14 @@ def gather_shape(tree: Tree) -> PageShape:
         teasers=len(tree.xpath("//article")),
         code_blocks=len(tree.xpath("//pre")),
     )
+
+
+def extract_metadata(tree: Tree, url: str | None) -> PageMetadata:
+    """Metadata of an lxml tree, by the shared rules; the tree is only read."""
+    return metadata_from_facts(gather_facts(tree), url)
+
+
+def classify_page(tree: Tree, url: str, text: str, meta: PageMetadata | None = None) -> str:
+    """One of ``PAGE_TYPES`` for an lxml tree, by the shared rules; the tree is only read.
+    Without ``meta`` the page's declared types stand in for it."""
+    return classify_shape(gather_shape(tree), url, text, meta or declared_only(gather_facts(tree)))

@@ -14,7 +14,7 @@ import re
 from lxml import etree
 from lxml.html import HtmlElement
 
-from worker.extract.cleanup import filter_lines, is_invisible
+from worker.extract.trafilatura_engine.cleanup import filter_lines, is_invisible
 
 # Elements that never hold the page's own content.
 CHROME_TAGS = frozenset(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from worker.extract.language import page_language
 from worker.extract.metadata import PageMetadata
-from worker.records import Extracted
+from worker.model import Extracted
 
 
 def boilerplate_ratio(text: str, page_chars: int) -> float | None:
