@@ -4,6 +4,7 @@ and hostile input; every input record is accounted for from the topics.
     python -m bench.faults_bench                 # everything, about 15 minutes on 2 cores
     python -m bench.faults_bench --only kill --kills 30 --records 4000
     python -m bench.faults_bench --json figures.json
+    python -m bench.faults_bench --only crash_copies --records 3000   # changelog on and off
 
 Metrics reset when a worker restarts, so the accounting reads the output, duplicates and
 dead-letter topics back and maps every record to the input it came from (provenance
@@ -721,6 +722,89 @@ def kill_scenario(
     return Run("sigkill", tally, seconds, kills, leftover_processes=leftover, observed=observed)
 
 
+def crash_copies_scenario(
+    bootstrap: str,
+    topics: Topics,
+    workdir: Path,
+    *,
+    records: int,
+    rng: random.Random,
+    changelog: str = "",
+    hosts: int = 12,
+) -> Run:
+    """SIGKILL a memory-backend worker mid-stream, restart it, then feed a copy (its own URL
+    and host, the same text) of every story published before the kill: each must be
+    recorded as a duplicate, none published as new. ``changelog``: ``INGEST_DEDUP_CHANGELOG``
+    (``off``: the index dies with the process, and the copies count what that costs)."""
+    marker = uuid.uuid4().hex
+    env = worker_env(
+        bootstrap, topics, marker, INGEST_BATCH_SIZE="16", INGEST_DEDUP_BACKEND="memory",
+        INGEST_DEDUP_CHANGELOG=changelog,
+    )  # fmt: skip
+    create_topics(env)
+    base, run = rng.randrange(10**9), uuid.uuid4().hex[:8]
+    originals: list[Sent] = []
+    for i in range(records):
+        host = f"h{rng.randrange(hosts)}"
+        url = f"https://{host}.example/{run}/{i}"
+        value = orjson.dumps({"url": url, "html": article_html(base + i, url=url), "status": 200})
+        originals.append(Sent(f"{run}-{i}", "article", host.encode(), value))
+    t0 = time.monotonic()
+    producer, errors = produce_in_background(
+        bootstrap, topics.input, originals, rate=max(20.0, records / 20)
+    )
+    w = start_worker(env, workdir / "crash-first.log")
+    with contextlib.suppress(AssertionError):
+        wait_for(lambda: _published(w) >= records // 4, 120, "a quarter published")
+    time.sleep(rng.uniform(0.0, 1.0))
+    w.stop(signal.SIGKILL)
+    producer.join()
+    if errors:
+        raise errors[0]
+    published = {
+        t.source for t in traces(bootstrap, topics) if t.where == "published"
+    }  # before the kill
+    pre_crash = [(i, s) for i, s in enumerate(originals) if (s.partition, s.offset) in published]
+    copies = []
+    for i, original in pre_crash:
+        host = f"c{rng.randrange(hosts)}"
+        url = f"https://{host}.example/{run}/copy-{i}"
+        value = orjson.dumps({"url": url, "html": article_html(base + i, url=url), "status": 200})
+        copies.append(Sent(f"{run}-copy-{i}", "copy", host.encode(), value, original=original.rid))
+    final = start_worker(env, workdir / "crash-after.log")
+    try:
+        produce(bootstrap, topics.input, copies)
+        wait_all_committed(bootstrap, topics, originals + copies, timeout=120 + records / 5)
+    finally:
+        code = final.stop()
+    strict = changelog != "off"
+    tally = account(originals + copies, traces(bootstrap, topics), strict_dedup=strict)
+    observed = {
+        "changelog": changelog or "on",
+        "published_before_kill": len(pre_crash),
+        "copies_fed": len(copies),
+        "copies_recorded_duplicate": sum(
+            1 for t in traces(bootstrap, topics) if t.where == "duplicate"
+        ),
+        "final_exit_code": code,
+        "rebuilt_rows": _rebuilt_rows(final),
+    }
+    leftover = reap_tagged(marker)
+    return Run(
+        "crash_copies", tally, time.monotonic() - t0, 1, leftover_processes=leftover,
+        observed=observed,
+    )  # fmt: skip
+
+
+def _rebuilt_rows(worker: WorkerProcess) -> int | None:
+    """What the restarted worker read back from the changelog (its log line)."""
+    for line in worker.log().splitlines():
+        if "dedup_index_rebuilt" in line:
+            with contextlib.suppress(ValueError, KeyError):
+                return int(orjson.loads(line)["rows"])
+    return None
+
+
 def broker_restart_scenario(
     s3: MotoS3,
     workdir: Path,
@@ -1134,6 +1218,18 @@ def _scenarios(args: argparse.Namespace, workdir: Path) -> dict[str, Callable[[]
                 redis=redis, rate=rate,
             )  # fmt: skip
 
+    def crash_copies() -> object:
+        runs = []
+        for changelog in ("", "off") if args.kill_dedup == "memory" else ("",):
+            with tansu_memory(sub("crash_copies")) as b:
+                topics = Topics(f"c{uuid.uuid4().hex[:8]}", partitions=3)
+                run = crash_copies_scenario(
+                    b, topics, sub("crash_copies"), records=args.records // 3, rng=rng,
+                    changelog=changelog,
+                )  # fmt: skip
+                runs.append(run)
+        return runs
+
     def broker() -> object:
         s3 = start_moto(sub("broker") / "moto.log")
         try:
@@ -1183,6 +1279,7 @@ def _scenarios(args: argparse.Namespace, workdir: Path) -> dict[str, Callable[[]
 
     return {
         "kill": kill,
+        "crash_copies": crash_copies,
         "broker": broker,
         "redis": redis,
         "rebalance": rebalance,
@@ -1212,8 +1309,16 @@ def _figures(result: object) -> object:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default="kill,broker,redis,rebalance,hostile,poison,fuzz")
+    parser.add_argument(
+        "--only", default="kill,crash_copies,broker,redis,rebalance,hostile,poison,fuzz"
+    )
     parser.add_argument("--kills", type=int, default=24)
+    parser.add_argument(
+        "--kill-dedup",
+        default="memory",
+        choices=("memory", "changelog"),
+        help="crash_copies: run with the dedup changelog and without it (memory), or with it only",
+    )
     parser.add_argument("--records", type=int, default=3000)
     parser.add_argument("--rate", type=float, default=0.0, help="input records/s while killing")
     parser.add_argument("--fuzz-minutes", type=float, default=3.0)

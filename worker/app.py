@@ -25,7 +25,7 @@ from kafka.errors import (
     RebalanceInProgressError,
 )
 
-from worker import attempts, kafka_io
+from worker import attempts, kafka_io, state
 from worker.config import Settings
 from worker.logs import get_logger
 from worker.metrics import Metrics, serve
@@ -76,6 +76,7 @@ class Worker:
     _unsettled: list[tuple[str, Reservation]] = field(default_factory=list)  # (kind, it)
     _last_progress_log: float = 0.0
     metrics_port: int | None = None
+    dedup_state: state.DedupState | None = None  # the dedupe changelog (memory backend)
 
     # --- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -92,6 +93,8 @@ class Worker:
         self.metrics_port = server.server_port
         self.pool.start()  # before joining the group: ready means able to extract
         self.producer = kafka_io.make_producer(s)
+        # STATE HOOK 1/4: rebuild the dedupe index from its changelog before joining
+        self.dedup_state = state.start(s, self.stages.deduper, self.producer)
         self.consumer = kafka_io.make_consumer(s, _Listener(self))
         log.info(
             "worker_started",
@@ -120,6 +123,8 @@ class Worker:
         try:
             while not self.stopping:
                 if self._held is None:
+                    if self.dedup_state is not None:  # STATE HOOK 2/4: others' rows
+                        self.dedup_state.follow()
                     polled = self._poll()
                     if polled:
                         self._held = self._start_batch(polled)
@@ -147,6 +152,8 @@ class Worker:
             self.consumer.close()  # leaves the group, so it rebalances at once
             self.consumer = None
         self.pool.close()
+        if self.dedup_state is not None:  # STATE HOOK 4/4
+            self.dedup_state.close()
         self.stages.deduper.close()
         self._save_templates(force=True)
         log.info("worker_stopped", **self._totals)
@@ -362,6 +369,8 @@ class Worker:
         for future in revisions:
             with contextlib.suppress(MessageSizeTooLargeError):  # the first version stands
                 future.get(timeout=ACK_TIMEOUT_S)
+        if self.dedup_state is not None:  # STATE HOOK 3/4: changelog acked before commit
+            self.dedup_state.before_commit(held.outcomes)
         self.metrics.stage_seconds.labels("publish").observe(time.perf_counter() - t0)
         self._settle_dedupe(held.outcomes)
         self._commit(held.records)

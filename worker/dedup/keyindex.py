@@ -63,6 +63,23 @@ class KeyIndex:
         if seq - self._buffer_first + 1 >= self.buffer_docs:
             self._seal(floor)
 
+    def add_many(self, keys: np.ndarray, seqs: np.ndarray, floor: int) -> None:
+        """Record many (key, seq) pairs at once, seqs all above those held (a rebuild):
+        sorted straight into segments of at most ``max_segment_docs`` seqs, no dict."""
+        if keys.size == 0:
+            return
+        self._seal(floor)
+        order = np.argsort(seqs, kind="stable")
+        keys, seqs = keys[order], seqs[order]
+        first, last = int(seqs[0]), int(seqs[-1])
+        for lo in range(first, last + 1, self.max_segment_docs):
+            hi = min(last, lo + self.max_segment_docs - 1)
+            a, b = np.searchsorted(seqs, [lo, hi + 1])
+            part = np.argsort(keys[a:b], kind="stable")
+            self.segments.append(Segment(keys[a:b][part], seqs[a:b][part], lo, hi))
+            self._merge_tail(floor)
+        self.evict(floor)
+
     def lookup(self, keys: np.ndarray, per_key: int) -> set[int]:
         """The ``per_key`` highest seqs stored under each of ``keys`` (live or not)."""
         found: dict[int, list[int]] = {}
@@ -106,6 +123,11 @@ class KeyIndex:
             Segment(keys[order], seqs[order], self._buffer_first, self._buffer_last)
         )
         self._buffer, self._buffer_first = {}, None
+        self._merge_tail(floor)
+        self.evict(floor)
+
+    def _merge_tail(self, floor: int) -> None:
+        """Merge the newest segments while they double in size (log-structured)."""
         segs = self.segments
         while (
             len(segs) >= 2
@@ -114,7 +136,6 @@ class KeyIndex:
         ):
             last = segs.pop()
             segs[-1] = merge(segs[-1], last, floor)
-        self.evict(floor)
 
     def compacted(self, floor: int) -> Segment | None:
         """Everything (buffer included) as one segment at or above ``floor``: for snapshots."""
