@@ -194,7 +194,8 @@ class Settings:
     dedup_changelog: str = _opt(
         "",
         "Topic the in-process index is written to and rebuilt from at start-up, so a SIGKILL "
-        "forgets nothing (memory). Empty: <output topic>.dedup-changelog; off: none.",
+        "forgets nothing (memory backend). Empty: the output topic + .dedup-changelog; "
+        "off: none.",
     )
     dedup_window_s: float = _opt(
         7 * 86400.0, "How long a story stays in the index (seconds).", minimum=60

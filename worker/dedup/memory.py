@@ -357,8 +357,11 @@ class MemoryDeduper:
     def export_entries(self, reservations: list[Reservation]) -> changelog.Entries:
         """The rows behind ``reservations`` not yet confirmed, for the changelog: call it
         before ``confirm`` (a replay's row, confirmed already, is in the changelog)."""
-        picked = []
+        picked, tokens = [], set()
         for r in reservations:
+            if r.token in tokens:  # a replay of a row of the same batch
+                continue
+            tokens.add(r.token)
             keys = self._pending.get(r.token)
             chunk = self._chunks.get(r.token // self.chunk_docs)
             row = r.token % self.chunk_docs
