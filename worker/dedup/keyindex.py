@@ -69,14 +69,15 @@ class KeyIndex:
         if keys.size == 0:
             return
         self._seal(floor)
-        order = np.argsort(seqs, kind="stable")
-        keys, seqs = keys[order], seqs[order]
-        first, last = int(seqs[0]), int(seqs[-1])
+        first, last = int(seqs.min()), int(seqs.max())
         for lo in range(first, last + 1, self.max_segment_docs):
             hi = min(last, lo + self.max_segment_docs - 1)
-            a, b = np.searchsorted(seqs, [lo, hi + 1])
-            part = np.argsort(keys[a:b], kind="stable")
-            self.segments.append(Segment(keys[a:b][part], seqs[a:b][part], lo, hi))
+            part_keys, part_seqs = keys, seqs
+            if lo > first or hi < last:
+                mine = (seqs >= lo) & (seqs <= hi)
+                part_keys, part_seqs = keys[mine], seqs[mine]
+            order = np.argsort(part_keys)  # lookups sort a key's seqs themselves
+            self.segments.append(Segment(part_keys[order], part_seqs[order], lo, hi))
             self._merge_tail(floor)
         self.evict(floor)
 
