@@ -753,7 +753,7 @@ def crash_copies_scenario(
     producer, errors = produce_in_background(
         bootstrap, topics.input, originals, rate=max(20.0, records / 20)
     )
-    w = start_worker(env, workdir / "crash-first.log")
+    w = start_worker(env, workdir / f"{topics.prefix}-first.log")
     with contextlib.suppress(AssertionError):
         wait_for(lambda: _published(w) >= records // 4, 120, "a quarter published")
     time.sleep(rng.uniform(0.0, 1.0))
@@ -771,7 +771,7 @@ def crash_copies_scenario(
         url = f"https://{host}.example/{run}/copy-{i}"
         value = orjson.dumps({"url": url, "html": article_html(base + i, url=url), "status": 200})
         copies.append(Sent(f"{run}-copy-{i}", "copy", host.encode(), value, original=original.rid))
-    final = start_worker(env, workdir / "crash-after.log")
+    final = start_worker(env, workdir / f"{topics.prefix}-after.log")
     try:
         produce(bootstrap, topics.input, copies)
         wait_all_committed(bootstrap, topics, originals + copies, timeout=120 + records / 5)
