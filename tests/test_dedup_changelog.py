@@ -125,24 +125,24 @@ def test_rows_older_than_the_window_are_not_rebuilt() -> None:
 
 
 def test_a_replacing_row_supersedes_the_earlier_row_of_the_page_and_origin() -> None:
-    """How a correction is recorded: a later row for the same page id and origin, kind
-    REPLACES (here the canonical "late" demoted to a copy of "early")."""
+    """How a correction is recorded: the published canonical "late" is demoted in place to
+    a copy of "early", and written again as a REPLACES row of the same page and origin."""
     a = MemoryDeduper()
     kept = check(a, "late", text(article(41)), "k:in/0/0").reservation
     assert kept is not None
     rows = a.export_entries([kept])
-    demoted = changelog.concat([rows])
-    demoted.kind[:] = changelog.REPLACES
-    demoted.status[:] = 3  # near_duplicate
-    demoted.band_counts[:] = 0
-    demoted.bands = demoted.bands[:0]
-    demoted.dup_of = ["early"]
+    a.confirm([kept])
+    chunk, row = a._chunks[kept.token // a.chunk_docs], kept.token % a.chunk_docs
+    chunk.status[row], chunk.dup_of[row] = 3, "early"  # what a correction changes in place
+    assert len(a.export_entries([kept])) == 0  # confirmed: not written again by itself
+    demoted = a.export_entries([kept], replacing={kept.token})
+    assert demoted.kind.tolist() == [changelog.REPLACES] and demoted.band_counts.sum() == 0
     b = MemoryDeduper()
-    b.apply_entries(rows)
+    b.apply_entries(changelog.decode_batch(changelog.encode_batch(rows)))
+    assert check(b, "c0", syndicate(article(41), 1), "k:in/1/9").duplicate_of == "late"
     b.apply_entries(changelog.decode_batch(changelog.encode_batch(demoted)))
     replay = check(b, "late", text(article(41)), "k:in/0/0")
     assert (replay.status, replay.duplicate_of) == ("near_duplicate", "early")
-    assert check(b, "copy", syndicate(article(41), 1), "k:in/1/0").status == "new"
 
 
 def test_split_messages_concatenate_back_to_the_same_rows() -> None:

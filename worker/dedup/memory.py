@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import numpy as np
 
@@ -354,10 +354,16 @@ class MemoryDeduper:
 
     # --- the changelog (``changelog.py``): rows out after publishing, back in on start-up ---
 
-    def export_entries(self, reservations: list[Reservation]) -> changelog.Entries:
+    def export_entries(
+        self, reservations: list[Reservation], replacing: Collection[int] = ()
+    ) -> changelog.Entries:
         """The rows behind ``reservations`` not yet confirmed, for the changelog: call it
-        before ``confirm`` (a replay's row, confirmed already, is in the changelog)."""
-        picked, tokens = [], set()
+        before ``confirm`` (a replay's row, confirmed already, is in the changelog).
+
+        ``replacing``: tokens of rows changed in place since they were written (a
+        correction demoting a published canonical to a copy); they are written again as
+        ``REPLACES`` rows, which supersede the earlier row of the same page and origin."""
+        picked, tokens, kinds = [], set(), []
         for r in reservations:
             if r.token in tokens:  # a replay of a row of the same batch
                 continue
@@ -365,9 +371,16 @@ class MemoryDeduper:
             keys = self._pending.get(r.token)
             chunk = self._chunks.get(r.token // self.chunk_docs)
             row = r.token % self.chunk_docs
-            if keys is None or chunk is None or chunk.origins[row] != r.origin:
+            if chunk is None or chunk.origins[row] != r.origin:
                 continue
+            if r.token in replacing and chunk.status[row] >= pages.CANONICAL:
+                keys, kind = np.empty(0, np.uint64), changelog.REPLACES  # a copy: no sketch
+            elif keys is None:
+                continue
+            else:
+                kind = changelog.ADD
             picked.append((chunk, row, keys))
+            kinds.append(kind)
         if not picked:
             return changelog.empty()
         # a canonical's keys: exact key, band keys, page id key (a copy's: the page id key)
@@ -375,7 +388,7 @@ class MemoryDeduper:
         samples = [unpack_sample(c.samples[r] or b"") for c, r, _ in picked]
         rows = [(c, r) for c, r, _ in picked]
         return changelog.Entries(
-            kind=np.zeros(len(rows), np.uint8),
+            kind=np.array(kinds, np.uint8),
             ts=np.array([c.ts[r] for c, r in rows], np.float64),
             size=np.array([c.shingles[r] for c, r in rows], np.int32),
             version=np.array([c.version[r] for c, r in rows], np.int32),
