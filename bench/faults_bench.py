@@ -455,8 +455,9 @@ def account(stream: list[Sent], found: list[Trace], *, strict_dedup: bool = True
     """Map every trace back to its input and check each input ended as it must.
 
     ``strict_dedup=False`` when the dedup index does not survive a SIGKILL (the memory
-    backend): a copy may then also be published as new under its own key. Either way an
-    input redone after a fault must be written again under the same key.
+    backend with its changelog off): a copy may then also be published as new under its own
+    key, and an original redone after its copy was published becomes that copy's duplicate.
+    Either way an input redone after a fault must be written again under the same key.
     """
     by_source: dict[tuple[int, int], list[Trace]] = {}
     for t in found:
@@ -470,6 +471,8 @@ def account(stream: list[Sent], found: list[Trace], *, strict_dedup: bool = True
         allowed = set(ALLOWED.get(s.expect, set()))
         if s.expect in ("copy", "recrawl") and not strict_dedup:
             allowed.add("published")
+        if s.expect == "article" and not strict_dedup:  # redone after its copy was published
+            allowed.add("duplicate")
         if s.expect == "hostile":
             allowed = {a.split(":")[0] for a in s.allowed} - {"skipped"}
         if not mine:
