@@ -781,13 +781,16 @@ def crash_copies_scenario(
     finally:
         code = final.stop()
     strict = changelog != "off"
-    tally = account(originals + copies, traces(bootstrap, topics), strict_dedup=strict)
+    found = traces(bootstrap, topics)
+    tally = account(originals + copies, found, strict_dedup=strict)
+    duplicates = {t.source for t in found if t.where == "duplicate"}
     observed = {
         "changelog": changelog or "on",
         "published_before_kill": len(pre_crash),
         "copies_fed": len(copies),
-        "copies_recorded_duplicate": sum(
-            1 for t in traces(bootstrap, topics) if t.where == "duplicate"
+        "copies_recorded_duplicate": sum((c.partition, c.offset) in duplicates for c in copies),
+        "originals_recorded_duplicate": sum(
+            (o.partition, o.offset) in duplicates for o in originals
         ),
         "final_exit_code": code,
         "rebuilt_rows": _rebuilt_rows(final),
