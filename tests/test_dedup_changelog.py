@@ -230,11 +230,17 @@ class Consumer:
     """One partition of records with growing timestamps, answering ``offsets_for_times`` as
     Tansu does (the log start, whatever the time asked)."""
 
-    def __init__(self, records: list[Record]) -> None:
+    def __init__(self, records: list[Record], unsupported: bool = False) -> None:
         self.records, self.at, self.probes = records, 0, 0
+        self.unsupported = unsupported
 
     def offsets_for_times(self, wanted: dict) -> dict:
+        if self.unsupported:
+            raise NotImplementedError("an old broker")
         return {tp: Found(0, self.records[0].timestamp) for tp in wanted}
+
+    def beginning_offsets(self, tps: list) -> dict:
+        return {tp: 0 for tp in tps}
 
     def seek(self, tp: object, offset: int) -> None:
         self.at = offset
@@ -253,6 +259,7 @@ def test_the_window_start_is_found_by_timestamp_where_the_broker_ignores_it() ->
     assert consumer.probes <= 11  # a binary search, not a scan
     assert changelog.window_start(Consumer(records), "tp", 0, 1000) == 0
     assert changelog.window_start(Consumer(records), "tp", 10**9, 1000) == 1000
+    assert changelog.window_start(Consumer(records, unsupported=True), "tp", 1500, 1000) == 50
 
 
 def test_the_follower_skips_its_own_rows_and_rows_before_the_window() -> None:

@@ -322,13 +322,15 @@ def window_start(consumer: Any, tp: Any, since_ms: int, end: int) -> int:
     at worst read or skipped by the timestamp filter)."""
     try:
         found = consumer.offsets_for_times({tp: since_ms}).get(tp)
-    except Exception:  # noqa: BLE001 - not supported: search instead
-        found = None
-    if found is None:
-        return end
-    if found.timestamp >= since_ms:
-        return int(found.offset)
-    lo, hi = int(found.offset), end  # the first offset whose timestamp >= since_ms is in here
+    except Exception:  # noqa: BLE001 - not supported: search the whole log instead
+        lo = int(consumer.beginning_offsets([tp])[tp])
+    else:
+        if found is None:  # no record at or after since_ms
+            return end
+        if found.timestamp >= since_ms:
+            return int(found.offset)
+        lo = int(found.offset)
+    hi = end  # the first offset whose timestamp >= since_ms is in [lo, hi]
     while lo < hi:
         mid = (lo + hi) // 2
         at, ts = _record_at(consumer, tp, mid)
