@@ -35,9 +35,11 @@ class DedupState:
         self.writer = changelog.ChangelogWriter(producer, topic, self.writer_id)
         self.follower: changelog.Follower | None = None
 
+    @kafka_io.kafka_retry  # a broker away at start-up: read it all again, from scratch
     def restore(self) -> changelog.ReadStats:
         """Rebuild the index from the changelog's window (replacing a loaded snapshot when
         the changelog has rows), then follow it."""
+        self.close()
         consumer = kafka_io.plain_consumer(self.settings)
         self.follower = changelog.Follower(
             consumer,
