@@ -144,3 +144,31 @@ def test_a_comment_heading_repeated_per_item_cuts_nothing() -> None:
     text = extract_fast(page(f"<div>{question}<p>1 Comment</p>{answers}</div>")).text
     assert POST in text
     assert all(f"Answer {i}." in text for i in range(2))
+
+
+def test_link_list_beside_a_short_unmarked_post_is_not_the_core() -> None:
+    """Nothing in the markup names the post, and the archive list beside it holds more
+    words; a list that is mostly link text gives way to the block of prose."""
+    archive = "".join(
+        f"<li><a href='/2012/{i}'>Seasonal breads and pastries from the valley, part {i}</a></li>"
+        for i in range(40)
+    )
+    html = page(
+        f"<div><ul>{archive}</ul></div>"
+        f"<div><h1>The bakery has moved</h1><div><p>{POST} {POST}</p><p>{POST}</p></div></div>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "Seasonal breads" not in text
+
+
+def test_a_listing_with_short_blurbs_keeps_its_list() -> None:
+    """A listing's blurbs are shorter than a paragraph: its list stays the main text."""
+    items = "".join(
+        f"<li><a href='/recipes/{i}'>Seasonal breads and pastries from the valley, part {i}</a>"
+        "</li>"
+        for i in range(40)
+    )
+    html = page(f"<div><ul>{items}</ul></div><div><p>Fresh every morning since 1990.</p></div>")
+    text = extract_fast(html).text
+    assert "Seasonal breads and pastries from the valley, part 7" in text
