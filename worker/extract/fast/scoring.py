@@ -19,6 +19,10 @@ from worker.extract.fast.priors import PARAGRAPH_CHARS, block_prior, mark_teaser
 from worker.extract.fast.selectors import COMMENTS_HEADING_RE
 
 # A comment section's heading is a short line.
+# A core whose text is at most this share links is prose.
+LINK_PROSE_MAX = 0.2
+# A container of at least this many blocks is a list of links when it is mostly link text.
+LINK_LIST_MIN_BLOCKS = 2
 MAX_HEADING_CHARS = 80
 # Blocks below this prior are never emitted.
 KEEP_THRESHOLD = 0.3
@@ -66,7 +70,30 @@ def select(doc: Doc) -> Selection | None:
     keep = [False] * len(blocks)
     for i in range(lo, hi):
         keep[i] = priors[i] >= KEEP_THRESHOLD
+    _drop_link_lists_after(doc, sums, core, hi, keep)
     return Selection(keep, confidence)
+
+
+def _drop_link_lists_after(doc: Doc, sums: _Sums, core: int, hi: int, keep: list[bool]) -> None:
+    """After a core of prose, a container of several blocks that is mostly link text (a
+    related-posts list, a tag cloud, pagination, the next story's teaser) points elsewhere
+    and goes, as readability's link-density cleaning drops it. Before the core and in
+    link-heavy cores (listings, where the links are the content) nothing is dropped."""
+    elements = doc.elements
+    c = elements[core]
+    if sums.links(c.b_start, c.b_end) > LINK_PROSE_MAX * sums.chars(c.b_start, c.b_end):
+        return
+    for index in range(core + 1, len(elements)):
+        e = elements[index]
+        if e.b_start >= hi:
+            break
+        if (
+            e.b_start >= c.b_end
+            and e.b_end - e.b_start >= LINK_LIST_MIN_BLOCKS
+            and 2 * sums.links(e.b_start, e.b_end) > sums.chars(e.b_start, e.b_end)
+        ):
+            for i in range(e.b_start, e.b_end):
+                keep[i] = False
 
 
 def _without_chrome(
