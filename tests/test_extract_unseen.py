@@ -203,3 +203,16 @@ def test_links_inside_a_listing_core_stay() -> None:
     text = extract_fast(html).text
     assert "Rye loaves for the winter market, week 3" in text
     assert "Older recipes, page 1" in text
+
+
+def test_hidden_paragraph_is_not_text_but_a_hidden_panel_is() -> None:
+    """``hidden`` on a paragraph hides it; on a container it is a tab or an expandable
+    panel that readers open, and its text stays."""
+    html = page(
+        f"<article><h1>The bakery has moved</h1><p>{POST}</p>"
+        f"<p hidden>{COMMENT}</p><div hidden><p>{TESTIMONIAL}</p></div></article>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "Congratulations" not in text
+    assert "Working with the team" in text
