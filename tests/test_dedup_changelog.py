@@ -279,3 +279,30 @@ def test_the_follower_skips_its_own_rows_and_rows_before_the_window() -> None:
     assert bad and follower.stats.skipped_old == 1 and follower.stats.unreadable == 1
     follower = changelog.Follower(Consumer(records), "t", got.append, own_writer="me")
     assert follower.poll() == 11 and len(got) == 1
+
+
+def test_a_takeover_writes_the_demoted_canonical_to_the_changelog() -> None:
+    """The race rule (``dedup.race``) demotes a published canonical in place: the batch of
+    the copy that took over writes that demotion too, so a rebuilt index knows it."""
+    t0 = 1_800_000_000.0
+    a = MemoryDeduper(race_window_s=3600)
+    body = text(article(43))
+    late = a.check(
+        "late", body, sighting=Sighting("k:in/0/0", text_hash(body), text_hash(body), t0)
+    )
+    assert late.reservation is not None
+    a.keep_output(late.reservation, "clean", b"{}")
+    rows = a.export_entries([late.reservation])
+    a.confirm([late.reservation])
+    copy = syndicate(article(43), 1)
+    early = a.check(
+        "early", copy, sighting=Sighting("k:in/1/0", text_hash(copy), text_hash(copy), t0 - 600)
+    )
+    assert early.status == "new" and early.correction is not None and early.reservation
+    taken = a.export_entries([early.reservation])
+    assert taken.kind.tolist() == [changelog.ADD, changelog.REPLACES]
+    b = MemoryDeduper()
+    for entries in (rows, taken):
+        b.apply_entries(changelog.decode_batch(changelog.encode_batch(entries)))
+    replay = check(b, "late", body, "k:in/0/0")
+    assert (replay.status, replay.duplicate_of) == ("near_duplicate", "early")
