@@ -5,6 +5,7 @@ and hostile input; every input record is accounted for from the topics.
     python -m bench.faults_bench --only kill --kills 30 --records 4000
     python -m bench.faults_bench --json figures.json
     python -m bench.faults_bench --only race,storm   # who is canonical, what is republished
+    python -m bench.faults_bench --only crash_copies --records 3000   # changelog on and off
 
 Metrics reset when a worker restarts, so the accounting reads the output, duplicates and
 dead-letter topics back and maps every record to the input it came from (provenance
@@ -34,6 +35,7 @@ from tests.kit.faults import (
     HostileRun,
     Run,
     broker_restart_scenario,
+    crash_copies_scenario,
     hostile_scenario,
     kill_scenario,
     poison_scenario,
@@ -64,6 +66,18 @@ def _scenarios(args: argparse.Namespace, workdir: Path) -> dict[str, Callable[[]
                 b, topics, sub("kill"), records=args.records, kills=args.kills, rng=rng,
                 redis=redis, rate=rate,
             )  # fmt: skip
+
+    def crash_copies() -> object:
+        runs = []
+        for changelog in ("", "off") if args.kill_dedup == "memory" else ("",):
+            with tansu_memory(sub("crash_copies")) as b:
+                topics = Topics(f"c{uuid.uuid4().hex[:8]}", partitions=3)
+                run = crash_copies_scenario(
+                    b, topics, sub("crash_copies"), records=args.records // 3, rng=rng,
+                    changelog=changelog,
+                )  # fmt: skip
+                runs.append(run)
+        return runs
 
     def broker() -> object:
         s3 = start_moto(sub("broker") / "moto.log")
@@ -137,6 +151,7 @@ def _scenarios(args: argparse.Namespace, workdir: Path) -> dict[str, Callable[[]
 
     return {
         "kill": kill,
+        "crash_copies": crash_copies,
         "broker": broker,
         "redis": redis,
         "rebalance": rebalance,
@@ -169,9 +184,15 @@ def _figures(result: object) -> object:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--only", default="kill,broker,redis,rebalance,hostile,poison,race,storm,fuzz"
+        "--only", default="kill,crash_copies,broker,redis,rebalance,hostile,poison,race,storm,fuzz"
     )
     parser.add_argument("--kills", type=int, default=24)
+    parser.add_argument(
+        "--kill-dedup",
+        default="memory",
+        choices=("memory", "changelog"),
+        help="crash_copies: run with the dedup changelog and without it (memory), or with it only",
+    )
     parser.add_argument("--records", type=int, default=3000)
     parser.add_argument("--rate", type=float, default=0.0, help="input records/s while killing")
     parser.add_argument("--fuzz-minutes", type=float, default=3.0)

@@ -2,6 +2,7 @@
 
     python -m bench.sites_bench --wcxb DIR [--pages 6 30] [--seed 7] [--half a|b|all]
     python -m bench.sites_bench --stream sites.jsonl [--stream more.jsonl]
+    python -m bench.sites_bench --wcxb DIR --restart-every 1000   # cold restarts: their cost
 
 Streams come from the sites generator (``make_sites.py``, run as a subprocess with
 ``--generator``; ``--work DIR`` keeps the generated files for the next run) or are given with
@@ -228,7 +229,10 @@ def run_variant(
     final: dict[str, str] = {}
     revisions = peak = 0
     started = time.perf_counter()
+    restart_every = 0 if variant == "oracle" else args.restart_every
     for position, page_in in enumerate(inputs):
+        if restart_every and position and position % restart_every == 0:
+            stream = stream_for(variant, args, window)  # restarted without template state
         if variant == "lookahead" and position % args.batch == 0:
             for ahead in inputs[position : position + args.batch]:
                 stream.observe(ahead, float(position))
@@ -323,6 +327,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--min-change", type=float, default=ColdStart().min_change)
     ap.add_argument("--batch", type=int, default=64, help="lookahead batch, in records")
     ap.add_argument("--out", type=Path, help="write the results as JSON")
+    ap.add_argument(
+        "--restart-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="start the template stage cold every N records (what a restart without template "
+        "state costs)",
+    )
     args = ap.parse_args(argv)
     if not args.stream and not args.wcxb:
         ap.error("give --wcxb DIR (to generate streams) or --stream FILE")

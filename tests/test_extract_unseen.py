@@ -144,3 +144,75 @@ def test_a_comment_heading_repeated_per_item_cuts_nothing() -> None:
     text = extract_fast(page(f"<div>{question}<p>1 Comment</p>{answers}</div>")).text
     assert POST in text
     assert all(f"Answer {i}." in text for i in range(2))
+
+
+def test_link_list_beside_a_short_unmarked_post_is_not_the_core() -> None:
+    """Nothing in the markup names the post, and the archive list beside it holds more
+    words; a list that is mostly link text gives way to the block of prose."""
+    archive = "".join(
+        f"<li><a href='/2012/{i}'>Seasonal breads and pastries from the valley, part {i}</a></li>"
+        for i in range(40)
+    )
+    html = page(
+        f"<div><ul>{archive}</ul></div>"
+        f"<div><h1>The bakery has moved</h1><div><p>{POST} {POST}</p><p>{POST}</p></div></div>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "Seasonal breads" not in text
+
+
+def test_a_listing_with_short_blurbs_keeps_its_list() -> None:
+    """A listing's blurbs are shorter than a paragraph: its list stays the main text."""
+    items = "".join(
+        f"<li><a href='/recipes/{i}'>Seasonal breads and pastries from the valley, part {i}</a>"
+        "</li>"
+        for i in range(40)
+    )
+    html = page(f"<div><ul>{items}</ul></div><div><p>Fresh every morning since 1990.</p></div>")
+    text = extract_fast(html).text
+    assert "Seasonal breads and pastries from the valley, part 7" in text
+
+
+def test_link_list_after_the_post_is_left_out() -> None:
+    """After a post, a list whose text is mostly links (other posts, each with a few plain
+    words) points elsewhere, even when no line of it is all link."""
+    others = "".join(
+        f"<li><a href='/2012/{i}'>Rye loaves for the winter market, week {i}</a>"
+        " in Breads and Pastries</li>"
+        for i in range(3)
+    )
+    html = page(
+        f"<div><div><h1>The bakery has moved</h1><p>{POST}</p><p>{POST}</p><p>{POST}</p></div>"
+        f"<div><p>{COMMENT}</p><p>{COMMENT}</p><ul>{others}</ul></div></div>"
+        "<div><p>About the bakery</p></div>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "Rye loaves" not in text
+
+
+def test_links_inside_a_listing_core_stay() -> None:
+    """In a core that is itself mostly links (a listing), a list after it is not dropped."""
+    items = "".join(
+        f"<li><a href='/recipes/{i}'>Rye loaves for the winter market, week {i}</a></li>"
+        for i in range(12)
+    )
+    more = "".join(f"<li><a href='/p/{i}'>Older recipes, page {i}</a> of 9</li>" for i in range(3))
+    html = page(f"<main><h1>Recipes</h1><ul>{items}</ul><div><ul>{more}</ul></div></main>")
+    text = extract_fast(html).text
+    assert "Rye loaves for the winter market, week 3" in text
+    assert "Older recipes, page 1" in text
+
+
+def test_hidden_paragraph_is_not_text_but_a_hidden_panel_is() -> None:
+    """``hidden`` on a paragraph hides it; on a container it is a tab or an expandable
+    panel that readers open, and its text stays."""
+    html = page(
+        f"<article><h1>The bakery has moved</h1><p>{POST}</p>"
+        f"<p hidden>{COMMENT}</p><div hidden><p>{TESTIMONIAL}</p></div></article>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "Congratulations" not in text
+    assert "Working with the team" in text

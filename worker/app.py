@@ -21,7 +21,7 @@ from kafka.consumer.fetcher import ConsumerRecord
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
 
-from worker import attempts, kafka_io
+from worker import attempts, kafka_io, state
 from worker.checkpoint import Batch, Checkpoint, Offsets, Settler, State, origin_of
 from worker.config import Settings
 from worker.logs import get_logger
@@ -53,6 +53,7 @@ class Worker:
     _totals: dict[str, int] = field(default_factory=dict)
     _last_progress_log: float = 0.0
     metrics_port: int | None = None
+    dedup_state: state.DedupState | None = None  # the dedupe changelog (memory backend)
 
     # --- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -68,7 +69,10 @@ class Worker:
         server = serve(self.metrics, s.metrics_host, s.metrics_port, self.readiness)
         self.metrics_port = server.server_port
         self.pool.start()  # before joining the group: ready means able to extract
-        self.attach(kafka_io.make_producer(s), kafka_io.make_consumer(s, _Listener(self)))
+        producer = kafka_io.make_producer(s)
+        # the dedupe index is rebuilt from its changelog before joining the group
+        self.dedup_state = state.start(s, self.stages.deduper, producer)
+        self.attach(producer, kafka_io.make_consumer(s, _Listener(self)))
         log.info(
             "worker_started",
             input_topic=s.input_topic,
@@ -86,6 +90,7 @@ class Worker:
             Settler(self.stages.deduper, self.metrics),
             self.settings,
             self.metrics,
+            self.dedup_state,
         )
 
     def install_signal_handlers(self) -> None:
@@ -107,6 +112,8 @@ class Worker:
         try:
             while not self.stopping:
                 if self._held is None:
+                    if self.dedup_state is not None:  # other workers' changelog rows
+                        self.dedup_state.follow()
                     polled = self._poll()
                     if polled:
                         self._held = self._checkpoint().offsets.begin(polled)
@@ -135,6 +142,8 @@ class Worker:
             self.consumer.close()  # leaves the group, so it rebalances at once
             self.consumer = None
         self.pool.close()
+        if self.dedup_state is not None:
+            self.dedup_state.close()
         self.stages.deduper.close()
         self._save_templates(force=True)
         log.info("worker_stopped", **self._totals)
@@ -294,6 +303,7 @@ class Worker:
             "batch_retry",
             component=component,
             error=type(exc).__name__,
+            detail=str(exc)[:200],
             attempt=held.attempts,
             retry_in_s=round(delay, 2),
         )

@@ -36,6 +36,7 @@ from worker.logs import get_logger
 from worker.metrics import Metrics
 from worker.model import Origin, Reservation
 from worker.pipeline import Failed, Outcome, Prepared, failed_outcome
+from worker.state import DedupState
 
 log = get_logger("worker.checkpoint")
 
@@ -252,6 +253,7 @@ class Checkpoint:
     settler: Settler
     settings: Settings
     metrics: Metrics
+    dedup_state: DedupState | None = None  # the dedupe changelog (memory backend), if any
 
     def complete(self, batch: Batch) -> None:
         """Drive ``batch`` from where it is (``FINISHED`` or later) to ``COMMITTED``. A
@@ -266,6 +268,8 @@ class Checkpoint:
             self.metrics.stage_seconds.labels("publish").observe(time.perf_counter() - t0)
         if batch.state == State.ACKED:
             assert batch.outcomes is not None
+            if self.dedup_state is not None:  # acknowledged before the offsets move
+                self.dedup_state.before_commit(batch.outcomes)
             self.settler.settle(batch.outcomes)
             batch.to(State.SETTLED)
         if batch.state == State.SETTLED:

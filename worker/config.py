@@ -210,6 +210,12 @@ class Settings:
         dedup.BACKENDS[0], "Dedup index: in process or shared in Redis.", choices=dedup.BACKENDS
     )
     dedup_snapshot: str = _opt("", "File the in-process index is snapshotted to (memory).")
+    dedup_changelog: str = _opt(
+        "",
+        "Topic the in-process index is written to and rebuilt from at start-up, so a SIGKILL "
+        "forgets nothing (memory backend). Empty: the output topic + .dedup-changelog; "
+        "off: none.",
+    )
     dedup_window_s: float = _opt(
         dedup.WINDOW_S, "How long a story stays in the index (seconds).", minimum=60
     )
@@ -254,6 +260,13 @@ class Settings:
                 value = _mask(f.name, value)
             out[f.name] = value
         return out
+
+
+def dedup_changelog_topic(settings: Settings) -> str | None:
+    """The dedup changelog topic, None when there is none (Redis keeps the index itself)."""
+    if settings.dedup_backend != "memory" or settings.dedup_changelog == "off":
+        return None
+    return settings.dedup_changelog or f"{settings.output_topic}.dedup-changelog"
 
 
 def _mask(name: str, value: str) -> str:
@@ -345,7 +358,9 @@ def _validate(settings: Settings) -> None:
         settings.dlq_topic,
         settings.duplicates_topic,
     ]
-    if settings.input_topic in topics[1:]:
+    if settings.input_topic in topics[1:] or settings.input_topic == dedup_changelog_topic(
+        settings
+    ):
         raise ConfigError(
             f"{env_name('input_topic')}: must differ from the output, "
             "duplicates and dead-letter topics"

@@ -25,7 +25,7 @@ from tenacity import (
 )
 
 from worker import kafka_records
-from worker.config import ConfigError, Settings
+from worker.config import ConfigError, Settings, dedup_changelog_topic
 from worker.logs import get_logger
 
 log = get_logger("worker.kafka")
@@ -133,12 +133,24 @@ def max_message_bytes(settings: Settings) -> int:
 
 
 def all_topics(settings: Settings) -> list[str]:
+    changelog = dedup_changelog_topic(settings)
     return [
         settings.input_topic,
         settings.output_topic,
         settings.duplicates_topic,
         settings.dlq_topic,
+        *([changelog] if changelog else []),
     ]
+
+
+def topic_configs(settings: Settings, topic: str) -> dict[str, str]:
+    """The dedup changelog is only read back for the index's window: a broker that deletes
+    old segments may drop what is a day older (no compaction needed, none relied on)."""
+    configs = {"max.message.bytes": str(max_message_bytes(settings))}
+    if topic == dedup_changelog_topic(settings):
+        retention_ms = int((settings.dedup_window_s + 86400) * 1000)
+        configs.update({"cleanup.policy": "delete", "retention.ms": str(retention_ms)})
+    return configs
 
 
 @kafka_retry
@@ -154,7 +166,7 @@ def ensure_topics(settings: Settings, topics: Iterable[str] | None = None) -> li
                     t,
                     settings.partitions,
                     settings.replication_factor,
-                    topic_configs={"max.message.bytes": str(max_message_bytes(settings))},
+                    topic_configs=topic_configs(settings, t),
                 )
                 for t in missing
             ]

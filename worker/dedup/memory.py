@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 
 import numpy as np
 
-from worker.dedup import minhash, pages, race, snapshot
+from worker.dedup import changelog, minhash, pages, race, snapshot
 from worker.dedup.kept import KeptOutputs
 from worker.dedup.keyindex import KeyIndex, Segment
 from worker.dedup.minhash import Sketch, Sketcher, doc_key, pack_sample, unpack_sample
@@ -163,7 +163,8 @@ class MemoryDeduper:
         self._chunks: dict[int, _Chunk] = {}
         self._next = 0  # seq of the next canonical
         self._last_ts = -np.inf
-        self._pending: dict[int, None] = {}  # rows not yet confirmed, oldest first
+        # rows not yet confirmed, oldest first, with their index keys (for the changelog)
+        self._pending: dict[int, np.ndarray] = {}
         # The race rule's state (``dedup.race``): besides each row's fetch time (a column),
         # the outputs of canonicals published ``new`` (to correct them) and, per unconfirmed
         # takeover, the row it demoted (restored if the takeover is released). A demotion
@@ -245,7 +246,7 @@ class MemoryDeduper:
     def release(self, reservations: list[Reservation]) -> None:
         """Their outputs were not published: forget those versions, as if never seen."""
         for r in reservations:
-            if self._pending.pop(r.token, "gone") == "gone":
+            if self._pending.pop(r.token, None) is None:
                 continue  # confirmed already, or unknown
             chunk = self._chunks.get(r.token // self.chunk_docs)
             row = r.token % self.chunk_docs
@@ -308,7 +309,7 @@ class MemoryDeduper:
             chunk = self._chunks[seq // self.chunk_docs] = _Chunk(self.chunk_docs)
         chunk.put(seq % self.chunk_docs, doc_id, sketch, self._last_ts, seen, verdict)
         self._keys.add(keys, seq, self._floor(now))
-        self._pending[seq] = None
+        self._pending[seq] = keys
         while len(self._pending) > MAX_PENDING:
             oldest = next(iter(self._pending))
             del self._pending[oldest]
@@ -454,3 +455,174 @@ class MemoryDeduper:
         self._keys = KeyIndex(self._keys.buffer_docs, self._keys.max_segment_docs)
         if keys.size:
             self._keys.restore(Segment(keys, key_seqs, first, self._next - 1))
+
+    # --- the changelog (``changelog.py``): rows out after publishing, back in on start-up ---
+
+    def export_entries(
+        self, reservations: list[Reservation], replacing: Collection[int] = ()
+    ) -> changelog.Entries:
+        """The rows behind ``reservations`` not yet confirmed, for the changelog: call it
+        before ``confirm`` (a replay's row, confirmed already, is in the changelog).
+
+        ``replacing``: tokens of rows changed in place since they were written (a
+        correction demoting a published canonical to a copy); they are written again as
+        ``REPLACES`` rows, which supersede the earlier row of the same page and origin.
+        A canonical demoted by one of ``reservations`` (``dedup.race``) is one of those."""
+        reservations, replacing = self._with_demoted(reservations, replacing)
+        picked, tokens, kinds = [], set(), []
+        for r in reservations:
+            if r.token in tokens:  # a replay of a row of the same batch
+                continue
+            tokens.add(r.token)
+            keys = self._pending.get(r.token)
+            chunk = self._chunks.get(r.token // self.chunk_docs)
+            row = r.token % self.chunk_docs
+            if chunk is None or chunk.origins[row] != r.origin:
+                continue
+            if r.token in replacing and chunk.status[row] >= pages.CANONICAL:
+                keys, kind = np.empty(0, np.uint64), changelog.REPLACES  # a copy: no sketch
+            elif keys is None:
+                continue
+            else:
+                kind = changelog.ADD
+            picked.append((chunk, row, keys))
+            kinds.append(kind)
+        if not picked:
+            return changelog.empty()
+        # a canonical's keys: exact key, band keys, page id key (a copy's: the page id key)
+        bands = [k[1:-1] if c.status[r] < pages.CANONICAL else k[:0] for c, r, k in picked]
+        samples = [unpack_sample(c.samples[r] or b"") for c, r, _ in picked]
+        rows = [(c, r) for c, r, _ in picked]
+        return changelog.Entries(
+            kind=np.array(kinds, np.uint8),
+            ts=np.array([c.ts[r] for c, r in rows], np.float64),
+            size=np.array([c.shingles[r] for c, r in rows], np.int32),
+            version=np.array([c.version[r] for c, r in rows], np.int32),
+            similarity=np.array([c.similarity[r] for c, r in rows], np.float32),
+            status=np.array([c.status[r] for c, r in rows], np.uint8),
+            exact=np.array([c.exact[r] for c, r in rows], np.uint8).reshape(-1, 16),
+            **{
+                name: np.array([getattr(c, name)[r] for c, r in rows], np.uint8).reshape(-1, 16)
+                for name in _HASHES
+            },
+            band_counts=np.array([b.size for b in bands], np.uint8),
+            bands=np.concatenate(bands).astype(np.uint64),
+            sample_counts=np.array([s.size for s in samples], np.uint16),
+            samples=np.concatenate(samples).astype(np.uint32),
+            doc_ids=[c.doc_ids[r] or "" for c, r in rows],
+            origins=[c.origins[r] or "" for c, r in rows],
+            dup_of=[c.dup_of[r] for c, r in rows],
+        )
+
+    def _with_demoted(
+        self, reservations: list[Reservation], replacing: Collection[int]
+    ) -> tuple[list[Reservation], set[int]]:
+        """``reservations`` plus the rows their takeovers demoted, and those rows' tokens
+        added to ``replacing``: the changelog must hold the demotion, not only the takeover."""
+        out, replaced = list(reservations), set(replacing)
+        for r in reservations:
+            demoted = self._demoted.get(r.token)
+            if demoted is None:
+                continue
+            seq = demoted[0]
+            chunk = self._chunks.get(seq // self.chunk_docs)
+            row = seq % self.chunk_docs
+            if chunk is not None and chunk.doc_ids[row] is not None:
+                out.append(Reservation(chunk.doc_ids[row] or "", chunk.origins[row] or "", seq))
+                replaced.add(seq)
+        return out, replaced
+
+    def clear_index(self) -> None:
+        """Forget everything (before a rebuild from the changelog replaces a snapshot)."""
+        self._chunks, self._pending, self._next, self._last_ts = {}, {}, 0, -np.inf
+        self._demoted = {}
+        self._keys = KeyIndex(self._keys.buffer_docs, self._keys.max_segment_docs)
+
+    def apply_entries(self, e: changelog.Entries) -> int:
+        """Add changelog rows as confirmed rows, in bulk; rows already out of the window are
+        left out. A ``REPLACES`` row first clears the page's row read at the same origin (a
+        correction). Returns the rows added."""
+        now = self._clock()
+        live = np.flatnonzero(e.ts >= now - self.window_s)
+        if live.size == 0:
+            return 0
+        if live.size < len(e):
+            e = _select(e, live)
+        n = len(e)
+        for i in np.flatnonzero(e.kind == changelog.REPLACES).tolist():
+            self._clear_page_row(e.doc_ids[i], e.origins[i], now)
+        first = self._next
+        canonical = e.status < pages.CANONICAL
+        packed = pack_sample(e.samples)
+        sample_ends = (np.cumsum(e.sample_counts, dtype=np.int64) * 3).tolist()
+        sample_starts = [0, *sample_ends[:-1]]
+        for at in range(n):  # ragged columns row by row; the fixed ones below, per chunk
+            seq = first + at
+            chunk = self._chunks.get(seq // self.chunk_docs)
+            if chunk is None:
+                chunk = self._chunks[seq // self.chunk_docs] = _Chunk(self.chunk_docs)
+            row = seq % self.chunk_docs
+            chunk.doc_ids[row] = e.doc_ids[at]
+            chunk.origins[row] = e.origins[at]
+            chunk.dup_of[row] = e.dup_of[at]
+            if canonical[at]:
+                chunk.samples[row] = packed[sample_starts[at] : sample_ends[at]]
+        lo = 0
+        while lo < n:  # fixed-size columns: one slice per chunk
+            seq = first + lo
+            chunk, row = self._chunks[seq // self.chunk_docs], seq % self.chunk_docs
+            hi = min(n, lo + self.chunk_docs - row)
+            rows = slice(row, row + hi - lo)
+            chunk.shingles[rows], chunk.exact[rows] = e.size[lo:hi], e.exact[lo:hi]
+            chunk.ts[rows] = e.ts[lo:hi]
+            for name in _HASHES:
+                getattr(chunk, name)[rows] = getattr(e, name)[lo:hi]
+            chunk.status[rows], chunk.version[rows] = e.status[lo:hi], e.version[lo:hi]
+            chunk.similarity[rows] = e.similarity[lo:hi]
+            lo = hi
+        self._next += n
+        self._last_ts = max(self._last_ts, float(e.ts.max()))
+        # keys: a canonical's exact key, its band keys and its page id's; a copy's page id's
+        seqs = np.arange(first, first + n, dtype=np.int64)
+        exact_keys = e.exact[:, :8].copy().view("<u8").ravel() ^ np.uint64(minhash._EXACT_SALT)
+        id_keys = np.fromiter((doc_key(d) for d in e.doc_ids), dtype=np.uint64, count=n)
+        band_seqs = np.repeat(seqs, e.band_counts.astype(np.int64))
+        keys = np.concatenate([exact_keys[canonical], e.bands, id_keys])
+        key_seqs = np.concatenate([seqs[canonical], band_seqs, seqs])
+        self._keys.add_many(keys, key_seqs, self._floor(now))
+        return n
+
+    def _clear_page_row(self, doc_id: str, origin: str, now: float) -> None:
+        for seq in self._keys.lookup(np.array([doc_key(doc_id)], np.uint64), 1 << 30):
+            found = self._row(seq, now)
+            if found is not None:
+                chunk, row = found
+                if chunk.doc_ids[row] == doc_id and chunk.origins[row] == origin:
+                    chunk.clear(row)
+
+
+def _select(e: changelog.Entries, rows: np.ndarray) -> changelog.Entries:
+    """The rows ``rows`` of ``e``."""
+    band_at = np.concatenate([[0], np.cumsum(e.band_counts, dtype=np.int64)])
+    sample_at = np.concatenate([[0], np.cumsum(e.sample_counts, dtype=np.int64)])
+    take = rows.tolist()
+    return changelog.Entries(
+        kind=e.kind[rows],
+        ts=e.ts[rows],
+        size=e.size[rows],
+        version=e.version[rows],
+        similarity=e.similarity[rows],
+        status=e.status[rows],
+        exact=e.exact[rows],
+        raw=e.raw[rows],
+        chash=e.chash[rows],
+        prev=e.prev[rows],
+        cluster=e.cluster[rows],
+        band_counts=e.band_counts[rows],
+        bands=np.concatenate([e.bands[band_at[i] : band_at[i + 1]] for i in take]),
+        sample_counts=e.sample_counts[rows],
+        samples=np.concatenate([e.samples[sample_at[i] : sample_at[i + 1]] for i in take]),
+        doc_ids=[e.doc_ids[i] for i in take],
+        origins=[e.origins[i] for i in take],
+        dup_of=[e.dup_of[i] for i in take],
+    )

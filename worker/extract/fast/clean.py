@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from worker.extract.fast.dom import Doc
-from worker.extract.fast.scoring import Selection
+from worker.extract.fast.scoring import LINK_PROSE_MAX, Selection
 from worker.extract.fast.selectors import HEADING_TAGS, LIST_ITEM_TAGS
 
-# In a selection whose text is at most this share links (prose), a line that is at
+# In a selection whose text is at most LINK_PROSE_MAX links (prose), a line that is at
 # least LINK_LINE_DENSITY links points elsewhere ("related", "don't miss") and goes.
-LINK_PROSE_MAX = 0.2
 LINK_LINE_DENSITY = 0.7
 # Lines shorter than this may repeat ("Step 1", "1 cup rice").
 REPEAT_MIN_CHARS = 20

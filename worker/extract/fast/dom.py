@@ -46,6 +46,9 @@ NO_HINT = 0
 WEAK_HINT = 1
 STRONG_HINT = 2
 
+# Elements that hold text themselves, not panels of other elements: ``hidden`` on them hides.
+HIDDEN_TEXT_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "span", "a"})
+
 # Deeper than this, a subtree is read as one flat piece of text: keeps the
 # recursion bounded on pathological nesting.
 MAX_DEPTH = 120
@@ -112,10 +115,13 @@ def classify(tag: str, attrs: dict[str, str | None]) -> tuple[int, int, bool]:
     """(chrome kind, content hint, is a caption) of an element; memoised, as sites repeat
     their markup.
 
-    Only ``display: none`` counts as hidden: the ``hidden`` attribute and
-    aria-hidden mostly sit on tabs and expandable panels that readers open, and
-    dropping them lost more text than it saved on the benchmark pages.
+    ``display: none`` hides any element. The ``hidden`` attribute hides only elements that
+    hold text themselves (paragraphs, headings, list items, inline text): on containers it
+    and aria-hidden mostly sit on tabs and expandable panels that readers open, and
+    dropping those lost more text than it saved on the benchmark pages.
     """
+    if tag in HIDDEN_TEXT_TAGS and "hidden" in attrs:
+        return CHROME_BY_NAME, NO_HINT, False
     style = attrs.get("style")
     if style and "none" in style and HIDDEN_STYLE_RE.search(style):
         return CHROME_BY_NAME, NO_HINT, False

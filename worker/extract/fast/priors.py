@@ -41,6 +41,8 @@ BOILERPLATE_MAX_CHARS = 120
 METADATA_MAX_CHARS = 100
 CAPTION_MAX_CHARS = 400
 NOTICE_MAX_CHARS = 600  # browser notices run to a few sentences
+# A block this long is a paragraph: the highest length prior.
+PARAGRAPH_CHARS = 200
 # A text right after (or opening with) a headline link teases another page.
 TEASER_FACTOR = 0.5
 
@@ -118,7 +120,7 @@ def block_prior(block: Block) -> float:
         return TITLE_PRIOR
     if kind in HEADING_TAGS:
         prior = 0.6
-    elif n >= 200:
+    elif n >= PARAGRAPH_CHARS:
         prior = 0.95
     elif n >= 80:
         prior = 0.8

@@ -15,10 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from worker.extract.fast.dom import CHROME_BY_NAME, STRONG_HINT, Doc
-from worker.extract.fast.priors import block_prior, mark_teasers
+from worker.extract.fast.priors import PARAGRAPH_CHARS, block_prior, mark_teasers
 from worker.extract.fast.selectors import COMMENTS_HEADING_RE
 
 # A comment section's heading is a short line.
+# A core whose text is at most this share links is prose.
+LINK_PROSE_MAX = 0.2
+# A container of at least this many blocks is a list of links when it is mostly link text.
+LINK_LIST_MIN_BLOCKS = 2
 MAX_HEADING_CHARS = 80
 # Blocks below this prior are never emitted.
 KEEP_THRESHOLD = 0.3
@@ -60,12 +64,36 @@ def select(doc: Doc) -> Selection | None:
     if core < 0:
         return Selection([False] * len(blocks), 0.0)
     core = _marked_post(doc, sums, core)
+    core = _prose_core(doc, priors, sums, core)
     (lo, hi), confidence = _extent(doc, _chain(doc, core), sums)
     hi = _before_comments(doc, doc.elements[core].b_end, hi)
     keep = [False] * len(blocks)
     for i in range(lo, hi):
         keep[i] = priors[i] >= KEEP_THRESHOLD
+    _drop_link_lists_after(doc, sums, core, hi, keep)
     return Selection(keep, confidence)
+
+
+def _drop_link_lists_after(doc: Doc, sums: _Sums, core: int, hi: int, keep: list[bool]) -> None:
+    """After a core of prose, a container of several blocks that is mostly link text (a
+    related-posts list, a tag cloud, pagination, the next story's teaser) points elsewhere
+    and goes, as readability's link-density cleaning drops it. Before the core and in
+    link-heavy cores (listings, where the links are the content) nothing is dropped."""
+    elements = doc.elements
+    c = elements[core]
+    if sums.links(c.b_start, c.b_end) > LINK_PROSE_MAX * sums.chars(c.b_start, c.b_end):
+        return
+    for index in range(core + 1, len(elements)):
+        e = elements[index]
+        if e.b_start >= hi:
+            break
+        if (
+            e.b_start >= c.b_end
+            and e.b_end - e.b_start >= LINK_LIST_MIN_BLOCKS
+            and 2 * sums.links(e.b_start, e.b_end) > sums.chars(e.b_start, e.b_end)
+        ):
+            for i in range(e.b_start, e.b_end):
+                keep[i] = False
 
 
 def _without_chrome(
@@ -162,6 +190,38 @@ def _marked_post(doc: Doc, sums: _Sums, core: int) -> int:
     return core if _repeated(doc, body) else body
 
 
+def _prose_core(doc: Doc, priors: list[float], sums: _Sums, core: int) -> int:
+    """The element holding the most prose, when the core found is a link list and the page
+    marks no post body.
+
+    A blogroll, an archive list or a carousel of other stories can hold more words than
+    a short post beside it, and nothing in the markup says which is the post. A core that
+    is mostly link text (more than half its characters) gives way to the best candidate
+    scored without link text when that one holds a paragraph (a kept block of at least
+    ``PARAGRAPH_CHARS`` characters outside links, the length the priors call a paragraph)
+    and more text outside links than the core: a listing's blurbs are shorter, and its
+    list stays the core.
+    """
+    elements = doc.elements
+    e = elements[core]
+    chars, links = sums.chars(e.b_start, e.b_end), sums.links(e.b_start, e.b_end)
+    if 2 * links <= chars or _in_article_body(doc, core):
+        return core
+    other = _core(doc, priors, prose=True)
+    if other < 0 or other == core:
+        return core
+    o = elements[other]
+    if sums.chars(o.b_start, o.b_end) - sums.links(o.b_start, o.b_end) <= chars - links:
+        return core
+    blocks = doc.blocks
+    for i in range(o.b_start, o.b_end):
+        if priors[i] >= KEEP_THRESHOLD and len(blocks[i].text) - blocks[i].link_chars >= (
+            PARAGRAPH_CHARS
+        ):
+            return other
+    return core
+
+
 def _in_article_body(doc: Doc, index: int) -> bool:
     """Whether an element is, or sits inside, an article-body element (articleBody,
     "entry-content"): the publisher's own mark for the text of the post."""
@@ -228,14 +288,15 @@ class _Sums:
         return self.link_len[hi] - self.link_len[lo]
 
 
-def _core(doc: Doc, priors: list[float]) -> int:
-    """The element that most directly holds the most prose (readability-style)."""
+def _core(doc: Doc, priors: list[float], prose: bool = False) -> int:
+    """The element that most directly holds the most prose (readability-style); with
+    ``prose``, link text weighs nothing."""
     elements = doc.elements
     score = [0.0] * len(elements)
     for p, b in zip(priors, doc.blocks, strict=True):
         if p < KEEP_THRESHOLD:
             continue
-        mass = p * len(b.text)
+        mass = p * (len(b.text) - b.link_chars if prose else len(b.text))
         index = b.owner
         for weight in ANCESTOR_WEIGHTS:
             if index < 0:
