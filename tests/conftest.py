@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from worker.broker import free_port, port_open, start_broker
 
@@ -92,3 +93,15 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def unique() -> str:
     """A short unique suffix so tests never share topics, groups or keys."""
     return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def prefix(redis_url: str) -> Iterator[str]:
+    """A Redis key prefix of this test's own; its keys are deleted afterwards."""
+    name = f"test:{uuid.uuid4().hex[:10]}:"
+    yield name
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=name + "*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()

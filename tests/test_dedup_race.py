@@ -6,14 +6,12 @@ The Redis cases run on a real server (``redis_url``, conftest), each under its o
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
 import orjson
 import pytest
-import redis
 from jsonschema import Draft202012Validator
 from test_dedup import article, syndicate, text
 
@@ -63,17 +61,6 @@ def test_only_a_strictly_earlier_copy_within_the_window_takes_over() -> None:
 
 
 # --- both backends --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def prefix(redis_url: str) -> Iterator[str]:
-    name = f"test:race:{uuid.uuid4().hex[:10]}:"
-    yield name
-    client = redis.Redis.from_url(redis_url)
-    keys = list(client.scan_iter(match=name + "*", count=1000))
-    if keys:
-        client.delete(*keys)
-    client.close()
 
 
 Factory = Callable[..., Deduper]

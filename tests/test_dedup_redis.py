@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-import uuid
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -23,18 +21,6 @@ from worker.dedup.redis_store import RedisDeduper
 from worker.model import DedupVerdict, TransientError
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def prefix(redis_url: str) -> Iterator[str]:
-    """A key prefix of this test's own; its keys are deleted afterwards."""
-    name = f"test:dedup:{uuid.uuid4().hex[:10]}:"
-    yield name
-    client = redis.Redis.from_url(redis_url)
-    keys = list(client.scan_iter(match=name + "*", count=1000))
-    if keys:
-        client.delete(*keys)
-    client.close()
 
 
 def keys_of(url: str, prefix: str) -> list[bytes]:
