@@ -146,6 +146,33 @@ def test_a_comment_heading_repeated_per_item_cuts_nothing() -> None:
     assert all(f"Answer {i}." in text for i in range(2))
 
 
+def test_comments_outweighing_a_short_post_are_cut_at_their_heading() -> None:
+    """Readers' comments longer than the post become the core themselves; their section
+    still opens with one heading after the post's paragraph, and ends the text there."""
+    comments = "".join(f"<li><b>Reader {i}</b><p>{COMMENT}</p></li>" for i in range(12))
+    html = page(
+        f"<div><h1>The bakery has moved</h1><p>{POST} {POST}</p>"
+        f'<h3>12 Responses to "The bakery has moved"</h3><ol>{comments}</ol></div>'
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "Congratulations" not in text
+
+
+def test_a_comment_link_is_not_the_comment_heading() -> None:
+    """A "Comment" link in the post's byline points to the section; it is not its heading,
+    and the section's own heading still counts as the page's one."""
+    comments = "".join(f"<div><b>Reader {i}</b><p>{COMMENT}</p></div>" for i in range(3))
+    html = page(
+        "<div><div><h1>The bakery has moved</h1><p><a href='#c'>Comment</a></p>"
+        f"<p>{POST}</p><p>{POST}</p><p>{POST}</p></div>"
+        f"<h3>3 Comments</h3><div>{comments}</div></div>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "Congratulations" not in text
+
+
 def test_link_list_beside_a_short_unmarked_post_is_not_the_core() -> None:
     """Nothing in the markup names the post, and the archive list beside it holds more
     words; a list that is mostly link text gives way to the block of prose."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from worker.extract.fast.dom import CHROME_BY_NAME, STRONG_HINT, Doc
+from worker.extract.fast.dom import CHROME_BY_NAME, STRONG_HINT, Block, Doc
 from worker.extract.fast.priors import PARAGRAPH_CHARS, block_prior, mark_teasers
 from worker.extract.fast.selectors import COMMENTS_HEADING_RE
 
@@ -66,7 +66,7 @@ def select(doc: Doc) -> Selection | None:
     core = _marked_post(doc, sums, core)
     core = _prose_core(doc, priors, sums, core)
     (lo, hi), confidence = _extent(doc, _chain(doc, core), sums)
-    hi = _before_comments(doc, doc.elements[core].b_end, hi)
+    hi = _before_comments(doc, _after_prose(doc, priors, core, lo, hi), hi)
     keep = [False] * len(blocks)
     for i in range(lo, hi):
         keep[i] = priors[i] >= KEEP_THRESHOLD
@@ -140,21 +140,44 @@ def _without_chrome(
     return masked, sums, _core(doc, masked)
 
 
+def _after_prose(doc: Doc, priors: list[float], core: int, lo: int, hi: int) -> int:
+    """Where a comment section may start: after the core, or earlier, after the first
+    paragraph of the extent. Readers' comments can outweigh a short post and become the
+    core themselves, with the post above them; a comment section never comes before the
+    text it answers, so its heading counts once the extent holds a paragraph (a kept
+    block of ``PARAGRAPH_CHARS`` characters outside links, the length the priors call
+    a paragraph)."""
+    blocks = doc.blocks
+    end = doc.elements[core].b_end
+    for i in range(lo, min(end, hi)):
+        b = blocks[i]
+        if priors[i] >= KEEP_THRESHOLD and len(b.text) - b.link_chars >= PARAGRAPH_CHARS:
+            return i + 1
+    return end
+
+
 def _before_comments(doc: Doc, start: int, hi: int) -> int:
     """Where the extent ends: before the heading of the page's comment section ("104
-    Comments", "3 thoughts on …") when it follows the core. Readers' comments carry no
-    class name on many sites, yet a post has one comment section: a heading that
-    repeats (one per answer on a Q&A page, one per item of a listing) is the
+    Comments", "3 thoughts on …") when it follows the post's text. Readers' comments
+    carry no class name on many sites, yet a post has one comment section: a heading
+    that repeats (one per answer on a Q&A page, one per item of a listing) is the
     furniture of each item, and cuts nothing."""
     blocks = doc.blocks
-    first = next((i for i in range(start, hi) if _comments_heading(blocks[i].text)), -1)
-    if first < 0 or any(_comments_heading(b.text) for i, b in enumerate(blocks) if i != first):
+    first = next((i for i in range(start, hi) if _comments_heading(blocks[i])), -1)
+    if first < 0 or any(_comments_heading(b) for i, b in enumerate(blocks) if i != first):
         return hi
     return first
 
 
-def _comments_heading(text: str) -> bool:
-    return len(text) <= MAX_HEADING_CHARS and COMMENTS_HEADING_RE.match(text.strip()) is not None
+def _comments_heading(block: Block) -> bool:
+    """A short line naming a comment section; a link ("Comment", "3 Comments" in a
+    byline) is an action or a pointer to the section, not its heading."""
+    text = block.text
+    return (
+        len(text) <= MAX_HEADING_CHARS
+        and 2 * block.link_chars < len(text)
+        and COMMENTS_HEADING_RE.match(text.strip()) is not None
+    )
 
 
 def _marked_post(doc: Doc, sums: _Sums, core: int) -> int:
