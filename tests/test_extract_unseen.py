@@ -173,6 +173,19 @@ def test_a_comment_link_is_not_the_comment_heading() -> None:
     assert "Congratulations" not in text
 
 
+def test_sidebar_inside_the_content_column_is_not_a_wrapper() -> None:
+    """A sidebar that holds more prose than a short post, inside the same column as the
+    post's paragraphs, sits beside the post: it is not given back as the post's wrapper."""
+    quotes = "".join(f"<p>{TESTIMONIAL}</p>" for _ in range(6))
+    html = page(
+        f"<div><h1>The bakery has moved</h1><p>{POST}</p><p>See you on Saturday.</p>"
+        f"<div class='sidebar'><h3>What customers say</h3>{quotes}</div></div>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "stock control" not in text
+
+
 def test_link_list_beside_a_short_unmarked_post_is_not_the_core() -> None:
     """Nothing in the markup names the post, and the archive list beside it holds more
     words; a list that is mostly link text gives way to the block of prose."""

@@ -103,7 +103,8 @@ def _without_chrome(
 
     A class such as "with-sidebar" can sit on the element that wraps the article.
     Such a wrapper holds at least as much prose as the best candidate found
-    without it, which real sidebars and ad slots never do. Wrappers are weighed
+    without it, which real sidebars and ad slots rarely do; and it lies outside that
+    candidate, as a wrapper of the post is not inside the content around it. Wrappers are weighed
     with the plain priors, candidates with the teaser-discounted ones; returns
     the latter with chrome zeroed, their prefix sums and the core found on them.
     """
@@ -122,10 +123,20 @@ def _without_chrome(
         # the post its markup names lies outside all chrome: what is only named like chrome
         # (a sidebar, readers' comments) does not wrap it, whatever its size
         marked_post = core >= 0 and _in_article_body(doc, core)
+        c = elements[core] if core >= 0 else None
         wrapper, wrapper_mass = -1, 0.0
         for index in flagged:
             e = elements[index]
             if marked_post and e.chrome >= CHROME_BY_NAME:
+                continue
+            # a box named like chrome inside the core found without it (a sidebar column
+            # within the page's content area) sits beside the post, not around it
+            if (
+                c is not None
+                and e.chrome == CHROME_BY_NAME
+                and c.b_start <= e.b_start
+                and e.b_end <= c.b_end
+            ):
                 continue
             mass = raw.mass(e.b_start, e.b_end)
             limit = CHROME_GUARD * best if e.chrome == CHROME_BY_NAME else CHROME_SHARE * total
