@@ -186,6 +186,19 @@ def test_sidebar_inside_the_content_column_is_not_a_wrapper() -> None:
     assert "stock control" not in text
 
 
+def test_a_singular_comment_label_inside_the_post_cuts_nothing() -> None:
+    """A comment section is named in the plural or with a count; a bare "Response:" or
+    "Comment" is a label inside the text (a transcript, a table's column)."""
+    reply = "The ovens arrived from the port on Tuesday and the first loaves are on Saturday."
+    html = page(
+        f"<article><h1>The bakery has moved</h1><p>{POST} {POST}</p>"
+        f"<p>Question: when do the ovens arrive?</p><p>Response:</p><p>{reply}</p></article>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert reply in text
+
+
 def test_link_list_beside_a_short_unmarked_post_is_not_the_core() -> None:
     """Nothing in the markup names the post, and the archive list beside it holds more
     words; a list that is mostly link text gives way to the block of prose."""
