@@ -199,6 +199,23 @@ def test_a_singular_comment_label_inside_the_post_cuts_nothing() -> None:
     assert reply in text
 
 
+def test_unnamed_sibling_wrappers_are_not_repeated_posts() -> None:
+    """A marked post body ends the text even when its unnamed wrapper has unnamed
+    siblings: only a shared class name makes elements one post of many."""
+    legal = (
+        "All material on this site is protected by copyright and may not be reproduced, "
+        "distributed or stored without the prior written permission of the publisher, "
+        "and the trade marks shown are the property of their respective owners worldwide."
+    )
+    html = page(
+        f"<div><div><h1>The bakery has moved</h1><div class='entry-content'><p>{POST}</p>"
+        f"<p>{POST}</p><p>{POST}</p></div></div><div><p>{legal}</p></div></div>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "copyright" not in text
+
+
 def test_link_list_beside_a_short_unmarked_post_is_not_the_core() -> None:
     """Nothing in the markup names the post, and the archive list beside it holds more
     words; a list that is mostly link text gives way to the block of prose."""

@@ -368,13 +368,14 @@ def _chain(doc: Doc, core: int) -> list[int]:
 
 
 def _repeated(doc: Doc, index: int) -> bool:
-    """Whether a sibling has the same tag and first class (one post of many)."""
+    """Whether a sibling has the same tag and first class (one post of many). Elements
+    without a class are never repeats: unnamed siblings share only their tag."""
     elements = doc.elements
     e = elements[index]
-    if e.parent < 0:
+    name = _first_class(e.cls)
+    if e.parent < 0 or not name:
         return False
     parent_depth = elements[e.parent].depth
-    name = _first_class(e.cls)
     for j in range(e.parent + 1, len(elements)):
         other = elements[j]
         if other.depth <= parent_depth:
