@@ -216,6 +216,19 @@ def test_unnamed_sibling_wrappers_are_not_repeated_posts() -> None:
     assert "copyright" not in text
 
 
+def test_a_counted_comment_heading_cuts_under_a_post_without_a_paragraph() -> None:
+    """A heading that counts the comments ends the text even under a post too short to
+    hold a paragraph."""
+    comments = "".join(f"<li><b>Reader {i}</b><p>{COMMENT}</p></li>" for i in range(12))
+    html = page(
+        f"<div><h1>The bakery has moved</h1><p>{POST}</p>"
+        f"<h3>12 Responses to the bakery</h3><ol>{comments}</ol></div>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "Congratulations" not in text
+
+
 def test_link_list_beside_a_short_unmarked_post_is_not_the_core() -> None:
     """Nothing in the markup names the post, and the archive list beside it holds more
     words; a list that is mostly link text gives way to the block of prose."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from worker.extract.fast.dom import CHROME_BY_NAME, STRONG_HINT, Block, Doc
 from worker.extract.fast.priors import PARAGRAPH_CHARS, block_prior, mark_teasers
-from worker.extract.fast.selectors import COMMENTS_HEADING_RE
+from worker.extract.fast.selectors import COMMENTS_HEADING_RE, COUNTED_COMMENTS_HEADING_RE
 
 # A comment section's heading is a short line.
 # A core whose text is at most this share links is prose.
@@ -67,6 +67,7 @@ def select(doc: Doc) -> Selection | None:
     core = _prose_core(doc, priors, sums, core)
     (lo, hi), confidence = _extent(doc, _chain(doc, core), sums)
     hi = _before_comments(doc, _after_prose(doc, priors, core, lo, hi), hi)
+    hi = _before_counted_comments(doc, priors, lo, hi)
     keep = [False] * len(blocks)
     for i in range(lo, hi):
         keep[i] = priors[i] >= KEEP_THRESHOLD
@@ -165,6 +166,17 @@ def _after_prose(doc: Doc, priors: list[float], core: int, lo: int, hi: int) -> 
         if priors[i] >= KEEP_THRESHOLD and len(b.text) - b.link_chars >= PARAGRAPH_CHARS:
             return i + 1
     return end
+
+
+def _before_counted_comments(doc: Doc, priors: list[float], lo: int, hi: int) -> int:
+    """A heading that counts the comments ("92 Responses to …", "Comments (0)") names the
+    comment section beyond doubt, so it ends the text even under a post too short to
+    hold a paragraph, once the extent has kept a block before it."""
+    first = next((i for i in range(lo, hi) if priors[i] >= KEEP_THRESHOLD), hi)
+    end = _before_comments(doc, first + 1, hi)
+    if end < hi and COUNTED_COMMENTS_HEADING_RE.match(doc.blocks[end].text.strip()):
+        return end
+    return hi
 
 
 def _before_comments(doc: Doc, start: int, hi: int) -> int:
