@@ -146,6 +146,89 @@ def test_a_comment_heading_repeated_per_item_cuts_nothing() -> None:
     assert all(f"Answer {i}." in text for i in range(2))
 
 
+def test_comments_outweighing_a_short_post_are_cut_at_their_heading() -> None:
+    """Readers' comments longer than the post become the core themselves; their section
+    still opens with one heading after the post's paragraph, and ends the text there."""
+    comments = "".join(f"<li><b>Reader {i}</b><p>{COMMENT}</p></li>" for i in range(12))
+    html = page(
+        f"<div><h1>The bakery has moved</h1><p>{POST} {POST}</p>"
+        f'<h3>12 Responses to "The bakery has moved"</h3><ol>{comments}</ol></div>'
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "Congratulations" not in text
+
+
+def test_a_comment_link_is_not_the_comment_heading() -> None:
+    """A "Comment" link in the post's byline points to the section; it is not its heading,
+    and the section's own heading still counts as the page's one."""
+    comments = "".join(f"<div><b>Reader {i}</b><p>{COMMENT}</p></div>" for i in range(3))
+    html = page(
+        "<div><div><h1>The bakery has moved</h1><p><a href='#c'>Comment</a></p>"
+        f"<p>{POST}</p><p>{POST}</p><p>{POST}</p></div>"
+        f"<h3>3 Comments</h3><div>{comments}</div></div>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "Congratulations" not in text
+
+
+def test_sidebar_inside_the_content_column_is_not_a_wrapper() -> None:
+    """A sidebar that holds more prose than a short post, inside the same column as the
+    post's paragraphs, sits beside the post: it is not given back as the post's wrapper."""
+    quotes = "".join(f"<p>{TESTIMONIAL}</p>" for _ in range(6))
+    html = page(
+        f"<div><h1>The bakery has moved</h1><p>{POST}</p><p>See you on Saturday.</p>"
+        f"<div class='sidebar'><h3>What customers say</h3>{quotes}</div></div>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "stock control" not in text
+
+
+def test_a_singular_comment_label_inside_the_post_cuts_nothing() -> None:
+    """A comment section is named in the plural or with a count; a bare "Response:" or
+    "Comment" is a label inside the text (a transcript, a table's column)."""
+    reply = "The ovens arrived from the port on Tuesday and the first loaves are on Saturday."
+    html = page(
+        f"<article><h1>The bakery has moved</h1><p>{POST} {POST}</p>"
+        f"<p>Question: when do the ovens arrive?</p><p>Response:</p><p>{reply}</p></article>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert reply in text
+
+
+def test_unnamed_sibling_wrappers_are_not_repeated_posts() -> None:
+    """A marked post body ends the text even when its unnamed wrapper has unnamed
+    siblings: only a shared class name makes elements one post of many."""
+    legal = (
+        "All material on this site is protected by copyright and may not be reproduced, "
+        "distributed or stored without the prior written permission of the publisher, "
+        "and the trade marks shown are the property of their respective owners worldwide."
+    )
+    html = page(
+        f"<div><div><h1>The bakery has moved</h1><div class='entry-content'><p>{POST}</p>"
+        f"<p>{POST}</p><p>{POST}</p></div></div><div><p>{legal}</p></div></div>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "copyright" not in text
+
+
+def test_a_counted_comment_heading_cuts_under_a_post_without_a_paragraph() -> None:
+    """A heading that counts the comments ends the text even under a post too short to
+    hold a paragraph."""
+    comments = "".join(f"<li><b>Reader {i}</b><p>{COMMENT}</p></li>" for i in range(12))
+    html = page(
+        f"<div><h1>The bakery has moved</h1><p>{POST}</p>"
+        f"<h3>12 Responses to the bakery</h3><ol>{comments}</ol></div>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "Congratulations" not in text
+
+
 def test_link_list_beside_a_short_unmarked_post_is_not_the_core() -> None:
     """Nothing in the markup names the post, and the archive list beside it holds more
     words; a list that is mostly link text gives way to the block of prose."""

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from worker.extract.fast.dom import CHROME_BY_NAME, STRONG_HINT, Doc
+from worker.extract.fast.dom import CHROME_BY_NAME, STRONG_HINT, Block, Doc
 from worker.extract.fast.priors import PARAGRAPH_CHARS, block_prior, mark_teasers
-from worker.extract.fast.selectors import COMMENTS_HEADING_RE
+from worker.extract.fast.selectors import COMMENTS_HEADING_RE, COUNTED_COMMENTS_HEADING_RE
 
 # A comment section's heading is a short line.
 # A core whose text is at most this share links is prose.
@@ -66,7 +66,8 @@ def select(doc: Doc) -> Selection | None:
     core = _marked_post(doc, sums, core)
     core = _prose_core(doc, priors, sums, core)
     (lo, hi), confidence = _extent(doc, _chain(doc, core), sums)
-    hi = _before_comments(doc, doc.elements[core].b_end, hi)
+    hi = _before_comments(doc, _after_prose(doc, priors, core, lo, hi), hi)
+    hi = _before_counted_comments(doc, priors, lo, hi)
     keep = [False] * len(blocks)
     for i in range(lo, hi):
         keep[i] = priors[i] >= KEEP_THRESHOLD
@@ -103,7 +104,8 @@ def _without_chrome(
 
     A class such as "with-sidebar" can sit on the element that wraps the article.
     Such a wrapper holds at least as much prose as the best candidate found
-    without it, which real sidebars and ad slots never do. Wrappers are weighed
+    without it, which real sidebars and ad slots rarely do; and it lies outside that
+    candidate, as a wrapper of the post is not inside the content around it. Wrappers are weighed
     with the plain priors, candidates with the teaser-discounted ones; returns
     the latter with chrome zeroed, their prefix sums and the core found on them.
     """
@@ -122,10 +124,20 @@ def _without_chrome(
         # the post its markup names lies outside all chrome: what is only named like chrome
         # (a sidebar, readers' comments) does not wrap it, whatever its size
         marked_post = core >= 0 and _in_article_body(doc, core)
+        c = elements[core] if core >= 0 else None
         wrapper, wrapper_mass = -1, 0.0
         for index in flagged:
             e = elements[index]
             if marked_post and e.chrome >= CHROME_BY_NAME:
+                continue
+            # a box named like chrome inside the core found without it (a sidebar column
+            # within the page's content area) sits beside the post, not around it
+            if (
+                c is not None
+                and e.chrome == CHROME_BY_NAME
+                and c.b_start <= e.b_start
+                and e.b_end <= c.b_end
+            ):
                 continue
             mass = raw.mass(e.b_start, e.b_end)
             limit = CHROME_GUARD * best if e.chrome == CHROME_BY_NAME else CHROME_SHARE * total
@@ -140,21 +152,55 @@ def _without_chrome(
     return masked, sums, _core(doc, masked)
 
 
+def _after_prose(doc: Doc, priors: list[float], core: int, lo: int, hi: int) -> int:
+    """Where a comment section may start: after the core, or earlier, after the first
+    paragraph of the extent. Readers' comments can outweigh a short post and become the
+    core themselves, with the post above them; a comment section never comes before the
+    text it answers, so its heading counts once the extent holds a paragraph (a kept
+    block of ``PARAGRAPH_CHARS`` characters outside links, the length the priors call
+    a paragraph)."""
+    blocks = doc.blocks
+    end = doc.elements[core].b_end
+    for i in range(lo, min(end, hi)):
+        b = blocks[i]
+        if priors[i] >= KEEP_THRESHOLD and len(b.text) - b.link_chars >= PARAGRAPH_CHARS:
+            return i + 1
+    return end
+
+
+def _before_counted_comments(doc: Doc, priors: list[float], lo: int, hi: int) -> int:
+    """A heading that counts the comments ("92 Responses to …", "Comments (0)") names the
+    comment section beyond doubt, so it ends the text even under a post too short to
+    hold a paragraph, once the extent has kept a block before it."""
+    first = next((i for i in range(lo, hi) if priors[i] >= KEEP_THRESHOLD), hi)
+    end = _before_comments(doc, first + 1, hi)
+    if end < hi and COUNTED_COMMENTS_HEADING_RE.match(doc.blocks[end].text.strip()):
+        return end
+    return hi
+
+
 def _before_comments(doc: Doc, start: int, hi: int) -> int:
     """Where the extent ends: before the heading of the page's comment section ("104
-    Comments", "3 thoughts on …") when it follows the core. Readers' comments carry no
-    class name on many sites, yet a post has one comment section: a heading that
-    repeats (one per answer on a Q&A page, one per item of a listing) is the
+    Comments", "3 thoughts on …") when it follows the post's text. Readers' comments
+    carry no class name on many sites, yet a post has one comment section: a heading
+    that repeats (one per answer on a Q&A page, one per item of a listing) is the
     furniture of each item, and cuts nothing."""
     blocks = doc.blocks
-    first = next((i for i in range(start, hi) if _comments_heading(blocks[i].text)), -1)
-    if first < 0 or any(_comments_heading(b.text) for i, b in enumerate(blocks) if i != first):
+    first = next((i for i in range(start, hi) if _comments_heading(blocks[i])), -1)
+    if first < 0 or any(_comments_heading(b) for i, b in enumerate(blocks) if i != first):
         return hi
     return first
 
 
-def _comments_heading(text: str) -> bool:
-    return len(text) <= MAX_HEADING_CHARS and COMMENTS_HEADING_RE.match(text.strip()) is not None
+def _comments_heading(block: Block) -> bool:
+    """A short line naming a comment section; a link ("Comment", "3 Comments" in a
+    byline) is an action or a pointer to the section, not its heading."""
+    text = block.text
+    return (
+        len(text) <= MAX_HEADING_CHARS
+        and 2 * block.link_chars < len(text)
+        and COMMENTS_HEADING_RE.match(text.strip()) is not None
+    )
 
 
 def _marked_post(doc: Doc, sums: _Sums, core: int) -> int:
@@ -334,13 +380,14 @@ def _chain(doc: Doc, core: int) -> list[int]:
 
 
 def _repeated(doc: Doc, index: int) -> bool:
-    """Whether a sibling has the same tag and first class (one post of many)."""
+    """Whether a sibling has the same tag and first class (one post of many). Elements
+    without a class are never repeats: unnamed siblings share only their tag."""
     elements = doc.elements
     e = elements[index]
-    if e.parent < 0:
+    name = _first_class(e.cls)
+    if e.parent < 0 or not name:
         return False
     parent_depth = elements[e.parent].depth
-    name = _first_class(e.cls)
     for j in range(e.parent + 1, len(elements)):
         other = elements[j]
         if other.depth <= parent_depth:

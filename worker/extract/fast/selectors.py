@@ -296,6 +296,14 @@ SENTENCE_END = frozenset(".!?。！？…:;\"'”’)»")
 COMMENTS_HEADING_RE = re.compile(
     r"^(?:\d[\d,]*|one|no)\s+(?:comments?|responses?|replies|thoughts|reactions)"
     r"(?:\s+(?:to|on)\s.*|[^\w]*)$"
-    r"|^(?:comments?|responses?|replies|reactions)\s*(?:\(\d+\))?[^\w]*$",
+    r"|^(?:comments|responses|replies|reactions)\s*(?:\(\d+\))?[^\w]*$"
+    r"|^(?:comment|response)\s*\(\d+\)[^\w]*$",
+    re.IGNORECASE,
+)
+# ... that counts the comments ("92 Responses to …", "Comments (0)"): nothing else reads so.
+COUNTED_COMMENTS_HEADING_RE = re.compile(
+    r"^(?:\d[\d,]*|one|no)\s+(?:comments?|responses?|replies|thoughts|reactions)"
+    r"(?:\s+(?:to|on)\s.*|[^\w]*)$"
+    r"|^(?:comments?|responses?|replies|reactions)\s*\(\d+\)[^\w]*$",
     re.IGNORECASE,
 )
