@@ -18,7 +18,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from worker.dedup import changelog, minhash, pages, race, snapshot
+from worker.dedup import MAX_DOCS, WINDOW_S, changelog, minhash, pages, race, snapshot
 from worker.dedup.kept import KeptOutputs
 from worker.dedup.keyindex import KeyIndex, Segment
 from worker.dedup.minhash import Sketch, Sketcher, doc_key, pack_sample, unpack_sample
@@ -140,8 +140,8 @@ class MemoryDeduper:
     def __init__(
         self,
         *,
-        window_s: float = 7 * 86400,
-        max_docs: int = 1_000_000,
+        window_s: float = WINDOW_S,
+        max_docs: int = MAX_DOCS,
         thresholds: Thresholds | None = None,
         snapshot_path: str | None = None,
         clock: Callable[[], float] = time.time,

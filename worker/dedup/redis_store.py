@@ -59,7 +59,7 @@ from typing import TYPE_CHECKING
 import orjson
 import redis
 
-from worker.dedup import pages, race
+from worker.dedup import BUCKET_BITS, KEY_PREFIX, WINDOW_S, pages, race
 from worker.dedup.minhash import FORMAT, Sketch, Sketcher, doc_key, pack_sample, unpack_sample
 from worker.dedup.verify import MAX_PER_KEY, Candidate, Thresholds, cluster_of, decide
 from worker.logs import get_logger
@@ -290,9 +290,9 @@ class RedisDeduper:
         self,
         url: str,
         *,
-        key_prefix: str = "ingest:dedup:",
-        ttl_s: int = 7 * 86400,
-        bucket_bits: int = 16,
+        key_prefix: str = KEY_PREFIX,
+        ttl_s: int = int(WINDOW_S),
+        bucket_bits: int = BUCKET_BITS,
         thresholds: Thresholds | None = None,
         hold_s: int = HOLD_S,
         race_window_s: float = race.WINDOW_S,
