@@ -13,7 +13,7 @@ import pytest
 
 from tests.kit.kafka import Topics, produce, read_all
 from tests.kit.pages import article_html, article_text
-from tests.test_dedup import article, text
+from tests.kit.stories import article, text
 from worker.broker import free_port
 
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from test_dedup import article, brief, syndicate, text
 
+from tests.kit.stories import article, brief, syndicate, text
 from worker.dedup import changelog
 from worker.dedup.keyindex import KeyIndex
 from worker.dedup.memory import MemoryDeduper

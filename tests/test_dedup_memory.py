@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_dedup import article, brief, syndicate, text
 
+from tests.kit.stories import article, brief, syndicate, text
 from worker.dedup import make_deduper
 from worker.dedup.keyindex import KeyIndex
 from worker.dedup.memory import MemoryDeduper

@@ -13,9 +13,9 @@ from pathlib import Path
 import orjson
 import pytest
 from jsonschema import Draft202012Validator
-from test_dedup import article, syndicate, text
 
 from tests.kit.pages import article_html
+from tests.kit.stories import article, syndicate, text
 from worker.config import Settings
 from worker.dedup import Deduper, make_deduper, pages
 from worker.dedup.memory import MemoryDeduper

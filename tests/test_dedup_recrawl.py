@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import redis
-from test_dedup import article, syndicate, text
 
+from tests.kit.stories import article, syndicate, text
 from worker.checkpoint import Settler
 from worker.dedup import Deduper, snapshot
 from worker.dedup.memory import MemoryDeduper

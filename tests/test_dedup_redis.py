@@ -12,8 +12,8 @@ import time
 
 import pytest
 import redis
-from test_dedup import FOOTER, article, brief, syndicate, text, truncate
 
+from tests.kit.stories import FOOTER, article, brief, syndicate, text, truncate
 from worker.dedup import make_deduper
 from worker.dedup.memory import MemoryDeduper
 from worker.dedup.minhash import Sketcher

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.test_dedup import article, text
+from tests.kit.stories import article, text
 from worker import config
 from worker.config import ConfigError
 from worker.pipeline import build_deduper
