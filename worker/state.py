@@ -19,6 +19,8 @@ import time
 import uuid
 from typing import Any
 
+from kafka import TopicPartition
+
 from worker import kafka_io
 from worker.config import Settings, dedup_changelog_topic
 from worker.dedup import changelog
@@ -87,8 +89,6 @@ class DedupState:
 
 
 def _holds_rows(consumer: Any, topic: str) -> bool:
-    from kafka import TopicPartition
-
     tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
     return bool(tps) and sum(consumer.end_offsets(tps).values()) > 0
 

@@ -242,27 +242,26 @@ def decode_batch(value: bytes) -> Entries:
     )
 
 
+def select(e: Entries, rows: np.ndarray) -> Entries:
+    """The rows ``rows`` (ascending indices) of ``e``, with their bands and samples."""
+    picked = np.zeros(len(e), dtype=bool)
+    picked[rows] = True
+    take = rows.tolist()
+    return Entries(
+        **{name: getattr(e, name)[rows] for name in _ROW_COLUMNS},
+        bands=e.bands[np.repeat(picked, e.band_counts.astype(np.int64))],
+        samples=e.samples[np.repeat(picked, e.sample_counts.astype(np.int64))],
+        doc_ids=[e.doc_ids[i] for i in take],
+        origins=[e.origins[i] for i in take],
+        dup_of=[e.dup_of[i] for i in take],
+    )
+
+
 def split(e: Entries, rows: int = MAX_ROWS_PER_MESSAGE) -> list[Entries]:
     """``e`` in parts of at most ``rows`` rows (one message each)."""
     if len(e) <= rows:
         return [e]
-    band_at = np.concatenate([[0], np.cumsum(e.band_counts, dtype=np.int64)])
-    sample_at = np.concatenate([[0], np.cumsum(e.sample_counts, dtype=np.int64)])
-    out = []
-    for lo in range(0, len(e), rows):
-        hi = min(lo + rows, len(e))
-        cut = {name: getattr(e, name)[lo:hi] for name in _ROW_COLUMNS}
-        out.append(
-            Entries(
-                **cut,
-                bands=e.bands[band_at[lo] : band_at[hi]],
-                samples=e.samples[sample_at[lo] : sample_at[hi]],
-                doc_ids=e.doc_ids[lo:hi],
-                origins=e.origins[lo:hi],
-                dup_of=e.dup_of[lo:hi],
-            )
-        )
-    return out
+    return [select(e, np.arange(lo, min(lo + rows, len(e)))) for lo in range(0, len(e), rows)]
 
 
 # --- writing ---------------------------------------------------------------------------------

@@ -547,7 +547,7 @@ class MemoryDeduper:
         if live.size == 0:
             return 0
         if live.size < len(e):
-            e = _select(e, live)
+            e = changelog.select(e, live)
         n = len(e)
         for i in np.flatnonzero(e.kind == changelog.REPLACES).tolist():
             self._clear_page_row(e.doc_ids[i], e.origins[i], now)
@@ -599,30 +599,3 @@ class MemoryDeduper:
                 chunk, row = found
                 if chunk.doc_ids[row] == doc_id and chunk.origins[row] == origin:
                     chunk.clear(row)
-
-
-def _select(e: changelog.Entries, rows: np.ndarray) -> changelog.Entries:
-    """The rows ``rows`` of ``e``."""
-    band_at = np.concatenate([[0], np.cumsum(e.band_counts, dtype=np.int64)])
-    sample_at = np.concatenate([[0], np.cumsum(e.sample_counts, dtype=np.int64)])
-    take = rows.tolist()
-    return changelog.Entries(
-        kind=e.kind[rows],
-        ts=e.ts[rows],
-        size=e.size[rows],
-        version=e.version[rows],
-        similarity=e.similarity[rows],
-        status=e.status[rows],
-        exact=e.exact[rows],
-        raw=e.raw[rows],
-        chash=e.chash[rows],
-        prev=e.prev[rows],
-        cluster=e.cluster[rows],
-        band_counts=e.band_counts[rows],
-        bands=np.concatenate([e.bands[band_at[i] : band_at[i + 1]] for i in take]),
-        sample_counts=e.sample_counts[rows],
-        samples=np.concatenate([e.samples[sample_at[i] : sample_at[i + 1]] for i in take]),
-        doc_ids=[e.doc_ids[i] for i in take],
-        origins=[e.origins[i] for i in take],
-        dup_of=[e.dup_of[i] for i in take],
-    )
