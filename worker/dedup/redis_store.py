@@ -52,7 +52,6 @@ import hashlib
 import math
 import struct
 import uuid
-import zlib
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -60,6 +59,7 @@ import orjson
 import redis
 
 from worker.dedup import BUCKET_BITS, KEY_PREFIX, WINDOW_S, pages, race
+from worker.dedup.kept import pack_output, unpack_output
 from worker.dedup.minhash import FORMAT, Sketch, Sketcher, doc_key, pack_sample, unpack_sample
 from worker.dedup.verify import MAX_PER_KEY, Candidate, Thresholds, cluster_of, decide
 from worker.logs import get_logger
@@ -466,16 +466,6 @@ def refusal_of(exc: Exception) -> str:
     if "protected mode" in text.lower():
         return "DENIED"
     return ""
-
-
-def pack_output(topic: str | None, value: bytes) -> bytes:
-    """A kept output: its topic ("" none), a NUL, its value; zlib (article JSON: ~3x)."""
-    return zlib.compress((topic or "").encode() + b"\x00" + value, 1)
-
-
-def unpack_output(blob: bytes) -> tuple[str | None, bytes]:
-    topic, _, value = zlib.decompress(blob).partition(b"\x00")
-    return topic.decode() or None, value
 
 
 def _key(doc_id: str) -> bytes:
