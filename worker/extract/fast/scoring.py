@@ -18,11 +18,11 @@ from worker.extract.fast.dom import CHROME_BY_NAME, STRONG_HINT, Block, Doc
 from worker.extract.fast.priors import PARAGRAPH_CHARS, block_prior, mark_teasers
 from worker.extract.fast.selectors import COMMENTS_HEADING_RE, COUNTED_COMMENTS_HEADING_RE
 
-# A comment section's heading is a short line.
 # A core whose text is at most this share links is prose.
 LINK_PROSE_MAX = 0.2
 # A container of at least this many blocks is a list of links when it is mostly link text.
 LINK_LIST_MIN_BLOCKS = 2
+# A comment section's heading is a short line.
 MAX_HEADING_CHARS = 80
 # Blocks below this prior are never emitted.
 KEEP_THRESHOLD = 0.3
@@ -159,13 +159,14 @@ def _after_prose(doc: Doc, priors: list[float], core: int, lo: int, hi: int) -> 
     text it answers, so its heading counts once the extent holds a paragraph (a kept
     block of ``PARAGRAPH_CHARS`` characters outside links, the length the priors call
     a paragraph)."""
-    blocks = doc.blocks
     end = doc.elements[core].b_end
-    for i in range(lo, min(end, hi)):
-        b = blocks[i]
-        if priors[i] >= KEEP_THRESHOLD and len(b.text) - b.link_chars >= PARAGRAPH_CHARS:
-            return i + 1
-    return end
+    return next((i + 1 for i in range(lo, min(end, hi)) if _paragraph(doc, priors, i)), end)
+
+
+def _paragraph(doc: Doc, priors: list[float], i: int) -> bool:
+    """Whether block ``i`` is a kept paragraph: ``PARAGRAPH_CHARS`` characters outside links."""
+    b = doc.blocks[i]
+    return priors[i] >= KEEP_THRESHOLD and len(b.text) - b.link_chars >= PARAGRAPH_CHARS
 
 
 def _before_counted_comments(doc: Doc, priors: list[float], lo: int, hi: int) -> int:
@@ -259,13 +260,8 @@ def _prose_core(doc: Doc, priors: list[float], sums: _Sums, core: int) -> int:
     o = elements[other]
     if sums.chars(o.b_start, o.b_end) - sums.links(o.b_start, o.b_end) <= chars - links:
         return core
-    blocks = doc.blocks
-    for i in range(o.b_start, o.b_end):
-        if priors[i] >= KEEP_THRESHOLD and len(blocks[i].text) - blocks[i].link_chars >= (
-            PARAGRAPH_CHARS
-        ):
-            return other
-    return core
+    holds_paragraph = any(_paragraph(doc, priors, i) for i in range(o.b_start, o.b_end))
+    return other if holds_paragraph else core
 
 
 def _in_article_body(doc: Doc, index: int) -> bool:
