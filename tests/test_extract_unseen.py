@@ -299,3 +299,32 @@ def test_hidden_paragraph_is_not_text_but_a_hidden_panel_is() -> None:
     assert POST in text
     assert "Congratulations" not in text
     assert "Working with the team" in text
+
+
+RESTATED = (
+    "The oven holds forty loaves at a time, and the first batch has to go in before five so "
+    "that the shop can open at seven with bread still warm on the shelves for the early crowd, "
+    "which is why the bakers start at three."
+)
+SECOND = (
+    "Saturday mornings bring the longest queue, so the rye now bakes on Friday night and rests "
+    "until the doors open; regulars asked for it, and the change costs the bakers no sleep."
+)
+
+
+def test_a_paragraph_restated_in_the_next_section_stays() -> None:
+    html = page(
+        "<article><h1>The bakery has moved</h1>"
+        f"<div><p>{POST}</p><p>{RESTATED}</p></div><h2>Weekends</h2>"
+        f"<div><p>{SECOND}</p><p>{RESTATED}</p></div></article>"
+    )
+    text = extract_fast(html).text
+    assert text.count(RESTATED) == 2
+
+
+def test_a_second_copy_of_the_story_beside_it_is_dropped() -> None:
+    copy = f"<div><p>{POST}</p><p>{RESTATED}</p><p>{SECOND}</p></div>"
+    html = page(f"<article><h1>The bakery has moved</h1>{copy}{copy}</article>")
+    text = extract_fast(html).text
+    assert text.count(RESTATED) == 1
+    assert text.count(SECOND) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from worker.extract.fast.dom import Doc
+from worker.extract.fast.priors import PARAGRAPH_CHARS
 from worker.extract.fast.scoring import LINK_PROSE_MAX, Selection
 from worker.extract.fast.selectors import HEADING_TAGS, LIST_ITEM_TAGS
 
@@ -42,17 +43,44 @@ def drop_link_lines(doc: Doc, keep: list[bool]) -> None:
 
 
 def drop_repeats(doc: Doc, keep: list[bool]) -> None:
-    """Emit a text once when it comes back in another container (galleries, sticky bars).
+    """Emit a text once when it comes back in another container (galleries, sticky bars, a
+    second copy of the story).
 
-    A line repeated inside one container, such as a recipe's ingredient, stays.
+    A line repeated inside one container, such as a recipe's ingredient, stays. So does a
+    paragraph restated once in the next section: a paragraph-long text whose two
+    containers are siblings, with no other repeat beside it. A copy of the story repeats
+    a run of paragraphs, not one.
     """
     seen: dict[str, int] = {}
     elements = doc.elements
+    nearby: list[int] = []  # repeats from a sibling container: restated, or part of a copy
     for i, block in enumerate(doc.blocks):
         if keep[i] and len(block.text) >= REPEAT_MIN_CHARS:
             container = elements[block.owner].parent
-            if seen.setdefault(block.text, container) != container:
+            first = seen.setdefault(block.text, container)
+            if first == container:
+                continue
+            if _siblings(doc, first, container):
+                nearby.append(i)
+            else:
                 keep[i] = False
+    if not nearby:
+        return
+    kept = [i for i, k in enumerate(keep) if k]
+    position = {i: n for n, i in enumerate(kept)}
+    repeats = set(nearby)
+    for i in nearby:
+        n = position[i]
+        alone = (n == 0 or kept[n - 1] not in repeats) and (
+            n + 1 == len(kept) or kept[n + 1] not in repeats
+        )
+        if not (alone and len(doc.blocks[i].text) >= PARAGRAPH_CHARS):
+            keep[i] = False
+
+
+def _siblings(doc: Doc, a: int, b: int) -> bool:
+    elements = doc.elements
+    return a >= 0 and b >= 0 and elements[a].parent == elements[b].parent
 
 
 def drop_trailing_headings(doc: Doc, keep: list[bool]) -> None:
