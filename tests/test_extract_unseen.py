@@ -328,3 +328,28 @@ def test_a_second_copy_of_the_story_beside_it_is_dropped() -> None:
     text = extract_fast(html).text
     assert text.count(RESTATED) == 1
     assert text.count(SECOND) == 1
+
+
+def test_a_stream_of_other_stories_after_the_post_is_left_out() -> None:
+    """Below an article, a "Recommended for you" stream: sibling items, each opened by a
+    heading that links to another page, with a summary under it. They are other stories,
+    even inside the page's <main>; a summary alone (no headline link) stays."""
+    summary = (
+        "The council approved the new market hall on Tuesday evening, and the stalls will open "
+        "to traders in the spring once the roof and the cold rooms are finished by the builders."
+    )
+    stream = "".join(
+        f"<li class='story'><h3><a href='/news/{i}'>Council approves the new market hall {i}"
+        f"</a></h3><p>{summary}</p><div>Town Gazette</div></li>"
+        for i in range(6)
+    )
+    html = page(
+        "<div role='main'><div class='video'><ul><li>Play</li><li>Mute</li></ul></div>"
+        f"<div class='story-page'><h1>The bakery has moved</h1>"
+        f"<div class='body'><p>{POST} {POST}</p><p>{TESTIMONIAL}</p></div></div>"
+        f"<div class='recommended'><h2>Recommended for you</h2><ul>{stream}</ul></div></div>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "Working with the team" in text
+    assert "market hall" not in text

@@ -45,6 +45,8 @@ NOTICE_MAX_CHARS = 600  # browser notices run to a few sentences
 PARAGRAPH_CHARS = 200
 # A text right after (or opening with) a headline link teases another page.
 TEASER_FACTOR = 0.5
+# A link this long opening a block is a headline, not a name or a one-word action.
+HEADLINE_CHARS = 20
 
 LETTER_RE = re.compile(r"[^\W\d_]")
 
@@ -141,10 +143,10 @@ def mark_teasers(doc: Doc, priors: list[float]) -> None:
         if block.link_chars >= 0.5 * n:
             continue  # a link itself (one item of a list), not a summary
         lead = block.lead_link_chars
-        if lead >= 20 and lead >= 0.15 * n and n - lead >= 30:
+        if lead >= HEADLINE_CHARS and lead >= 0.15 * n and n - lead >= 30:
             priors[i] *= TEASER_FACTOR
         elif i and n <= 320:
             prev = blocks[i - 1]
             m = len(prev.text)
-            if m >= 20 and prev.link_chars >= 0.8 * m:
+            if m >= HEADLINE_CHARS and prev.link_chars >= 0.8 * m:
                 priors[i] *= TEASER_FACTOR

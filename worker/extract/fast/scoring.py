@@ -15,8 +15,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from worker.extract.fast.dom import CHROME_BY_NAME, STRONG_HINT, Block, Doc
-from worker.extract.fast.priors import PARAGRAPH_CHARS, block_prior, mark_teasers
-from worker.extract.fast.selectors import COMMENTS_HEADING_RE, COUNTED_COMMENTS_HEADING_RE
+from worker.extract.fast.priors import (
+    HEADLINE_CHARS,
+    PARAGRAPH_CHARS,
+    block_prior,
+    mark_teasers,
+)
+from worker.extract.fast.selectors import (
+    COMMENTS_HEADING_RE,
+    COUNTED_COMMENTS_HEADING_RE,
+    HEADING_TAGS,
+)
 
 # A core whose text is at most this share links is prose.
 LINK_PROSE_MAX = 0.2
@@ -65,14 +74,82 @@ def select(doc: Doc) -> Selection | None:
         return Selection([False] * len(blocks), 0.0)
     core = _marked_post(doc, sums, core)
     core = _prose_core(doc, priors, sums, core)
-    (lo, hi), confidence = _extent(doc, _chain(doc, core), sums)
+    stream = _stream(doc, core) if _holds_paragraph(doc, priors, core) else None
+    (lo, hi), confidence = _extent(
+        doc, _chain(doc, core), _without_stream(doc, priors, stream, sums)
+    )
     hi = _before_comments(doc, _after_prose(doc, priors, core, lo, hi), hi)
     hi = _before_counted_comments(doc, priors, lo, hi)
     keep = [False] * len(blocks)
     for i in range(lo, hi):
         keep[i] = priors[i] >= KEEP_THRESHOLD
     _drop_link_lists_after(doc, sums, core, hi, keep)
+    if stream is not None:  # other stories after the post go, wherever the extent ends
+        for i in range(doc.elements[core].b_end, hi):
+            if stream[i]:
+                keep[i] = False
     return Selection(keep, confidence)
+
+
+def _stream(doc: Doc, core: int) -> list[bool] | None:
+    """Blocks of a stream of other stories outside the core ("Recommended for you", "More
+    news"): sibling items of one kind (same tag and class), at least
+    ``LINK_LIST_MIN_BLOCKS`` of them, each opened by a headline link (a heading that is
+    mostly one link of ``HEADLINE_CHARS`` or more: a name or "Reply" is shorter) and
+    holding text outside links below it (a summary). A group of which one item holds or
+    sits inside the core is the post among the posts of its own page, and a core opened
+    by a headline link is itself a teaser of a listing: neither is a stream of others'
+    stories. None when the page holds no such stream.
+
+    Such a stream weighs nothing in the rings (``_extent``), and its items after the core
+    are dropped: an article's own parts are not opened by links to other pages.
+    """
+    elements = doc.elements
+    blocks = doc.blocks
+    c = elements[core]
+    if _headline_link(blocks[c.b_start]):
+        return None  # the core is itself a teaser of a listing
+    groups: dict[tuple[int, str, str], list[int]] = {}
+    for index, e in enumerate(elements):
+        if e.parent < 0 or e.b_end - e.b_start < 2:
+            continue
+        if not _headline_link(blocks[e.b_start]):
+            continue
+        plain = sum(len(b.text) - b.link_chars for b in blocks[e.b_start + 1 : e.b_end])
+        if plain <= 0:
+            continue
+        groups.setdefault((e.parent, e.tag, e.cls), []).append(index)
+    stream: list[bool] | None = None
+    for items in groups.values():
+        if len(items) < LINK_LIST_MIN_BLOCKS:
+            continue
+        if any(elements[i].b_start < c.b_end and c.b_start < elements[i].b_end for i in items):
+            continue
+        if stream is None:
+            stream = [False] * len(blocks)
+        for i in items:
+            for j in range(elements[i].b_start, elements[i].b_end):
+                stream[j] = True
+    return stream
+
+
+def _headline_link(block: Block) -> bool:
+    """A heading that is mostly one link of headline length: it points to another page."""
+    lead = block.lead_link_chars
+    return block.kind in HEADING_TAGS and lead >= HEADLINE_CHARS and 2 * lead > len(block.text)
+
+
+def _holds_paragraph(doc: Doc, priors: list[float], index: int) -> bool:
+    """Whether an element holds a kept paragraph (``_paragraph``): a post, not a listing."""
+    e = doc.elements[index]
+    return any(_paragraph(doc, priors, i) for i in range(e.b_start, e.b_end))
+
+
+def _without_stream(doc: Doc, priors: list[float], stream: list[bool] | None, sums: _Sums) -> _Sums:
+    """Prefix sums in which a stream of other stories weighs nothing as content."""
+    if stream is None:
+        return sums
+    return _Sums.of_priors_counted(doc, priors, stream)
 
 
 def _drop_link_lists_after(doc: Doc, sums: _Sums, core: int, hi: int, keep: list[bool]) -> None:
@@ -316,6 +393,19 @@ class _Sums:
             all_len.append(a_len)
             link_len.append(l_len)
         return cls(kept_len, kept_mass, all_len, link_len)
+
+    @classmethod
+    def of_priors_counted(cls, doc: Doc, priors: list[float], stream: list[bool]) -> _Sums:
+        """As ``of_priors``, with the mass of ``stream`` blocks left out (their size stays)."""
+        sums = cls.of_priors(doc, priors)
+        mass = [0.0]
+        m = 0.0
+        for p, b, s in zip(priors, doc.blocks, stream, strict=True):
+            if p >= KEEP_THRESHOLD and not s:
+                m += p * len(b.text)
+            mass.append(m)
+        sums.kept_mass = mass
+        return sums
 
     def mass(self, lo: int, hi: int) -> float:
         return self.kept_mass[hi] - self.kept_mass[lo]
