@@ -353,3 +353,33 @@ def test_a_stream_of_other_stories_after_the_post_is_left_out() -> None:
     assert POST in text
     assert "Working with the team" in text
     assert "market hall" not in text
+
+
+def test_a_player_and_its_settings_inside_the_post_are_left_out() -> None:
+    """A box inside a post that holds more form fields and players than paragraphs, and no
+    paragraph of its own (a video player with its caption settings), is not the text."""
+    player = (
+        "<div class='media'><video src='/v.mp4'></video><div>Text Edge Style</div>"
+        "<select><option>Raised</option></select><div>Window Opacity</div>"
+        "<select><option>Opaque</option></select><div>Reset to the defaults</div></div>"
+    )
+    html = page(
+        f"<div><h1>The bakery has moved</h1><p>{POST} {COMMENT}</p>{player}"
+        f"<p>{TESTIMONIAL} {POST}</p></div>"
+    )
+    text = extract_fast(html).text
+    assert POST in text and "stock control" in text
+    assert "Text Edge Style" not in text
+    assert "Window Opacity" not in text
+
+
+def test_a_box_with_a_form_field_and_a_paragraph_stays() -> None:
+    """A box that holds a paragraph (or readability's ten commas) is prose, whatever form
+    fields sit beside it: an order form under a recipe, a poll with its question."""
+    box = (
+        f"<div><p>{COMMENT} {TESTIMONIAL}</p><input type='text' name='q'>"
+        "<textarea></textarea></div>"
+    )
+    html = page(f"<div><h1>The bakery has moved</h1><p>{POST} {COMMENT}</p>{box}</div>")
+    text = extract_fast(html).text
+    assert "stock control" in text

@@ -66,6 +66,9 @@ class Element:
     chrome: int = NOT_CHROME
     content_hint: int = 0  # NO_HINT, WEAK_HINT or STRONG_HINT
     cls: str = ""  # class attribute: siblings sharing it are parts of one repeated structure
+    # form fields and embedded players (iframe, video, ...) held directly, not through a
+    # nested block element
+    widgets: int = 0
 
 
 @dataclass(slots=True)
@@ -84,18 +87,50 @@ class Doc:
     title: str | None
     elements: list[Element] = field(default_factory=list)
     blocks: list[Block] = field(default_factory=list)
+    widget_holders: list[int] = field(default_factory=list)  # elements with ``widgets``
 
 
 def parse(html: str | LexborHTMLParser) -> Doc:
     """Walks a page, or a parse of it that callers read first (the walk changes it)."""
     tree = html if isinstance(html, LexborHTMLParser) else LexborHTMLParser(html)
     title = _title(tree)
-    tree.strip_tags([*INVISIBLE_TAGS, *REMOVED_CHROME_TAGS])
+    widgets = _widgets(tree)
+    tree.strip_tags(STRIPPED_TAGS)
     doc = Doc(title=title)
     root = tree.body or tree.root
     if root is not None:
-        _walk(root, doc)
+        _walk(root, doc, widgets)
     return doc
+
+
+# Form fields and embedded players: invisible tags, counted on their nearest ancestor that
+# is not inline text as they are removed, before the walk.
+WIDGET_TAGS = ("input", "select", "textarea", "iframe", "embed", "object", "video", "audio")
+WIDGET_QUERY = ", ".join(WIDGET_TAGS)
+# The other invisible tags and the chrome removed with them.
+STRIPPED_TAGS = [tag for tag in (*INVISIBLE_TAGS, *REMOVED_CHROME_TAGS) if tag not in WIDGET_TAGS]
+# Inputs that are buttons, or not shown at all, are not fields to fill in.
+NOT_FIELD_TYPES = frozenset({"hidden", "button", "submit", "reset", "image"})
+
+
+def _widgets(tree: LexborHTMLParser) -> dict[int, int]:
+    """Removes the widget tags and counts the form fields and embeds by the ``mem_id`` of
+    the node that held them. One query finds them all, as fast as removing them tag by tag;
+    the last come first, so a nested one goes before the one around it."""
+    counts: dict[int, int] = {}
+    for node in reversed(tree.css(WIDGET_QUERY)):
+        if (
+            node.tag != "input"
+            or (node.attributes.get("type") or "").lower() not in NOT_FIELD_TYPES
+        ):
+            parent = node.parent
+            while parent is not None and parent.tag in INLINE_TAGS:
+                parent = parent.parent
+            if parent is not None:
+                key = parent.mem_id
+                counts[key] = counts.get(key, 0) + 1
+        node.decompose()
+    return counts
 
 
 def _title(tree: LexborHTMLParser) -> str | None:
@@ -228,7 +263,7 @@ def _markup_only(node: LexborNode) -> bool:
     )
 
 
-def _walk(root: LexborNode, doc: Doc) -> None:
+def _walk(root: LexborNode, doc: Doc, widgets: dict[int, int]) -> None:
     elements = doc.elements
     blocks = doc.blocks
     pieces: list[str] = []
@@ -291,8 +326,14 @@ def _walk(root: LexborNode, doc: Doc) -> None:
                 add("\n")
             elif not tag or tag[0] in "-_#!?" or child.child is None:
                 # comments, doctype, processing instructions (``<?php … ?>`` has no tag
-                # name), and elements without any content: nothing a reader sees
-                pass
+                # name), and elements without any content: nothing a reader sees; one
+                # left empty by the removed widgets passes their count to its owner
+                if widgets and tag and tag not in INLINE_TAGS:
+                    found = widgets.get(child.mem_id)
+                    if found:
+                        if not elements[owner].widgets:
+                            doc.widget_holders.append(owner)
+                        elements[owner].widgets += found
             elif tag == "noscript" and _markup_only(child):
                 pass  # fallback markup (tracking pixels, lazy images) the parser kept as text
             else:
@@ -317,6 +358,11 @@ def _walk(root: LexborNode, doc: Doc) -> None:
                     index = len(elements)
                     element = Element(tag, owner, depth, len(blocks), content_hint=hint)
                     elements.append(element)
+                    if widgets:
+                        found = widgets.get(child.mem_id)
+                        if found:
+                            element.widgets = found
+                            doc.widget_holders.append(index)
                     if depth < MAX_DEPTH:
                         visit(child, index, kind, depth + 1, link, pre)
                     else:
@@ -335,6 +381,11 @@ def _walk(root: LexborNode, doc: Doc) -> None:
                         cls=attrs.get("class") or "",
                     )
                     elements.append(element)
+                    if widgets:
+                        found = widgets.get(child.mem_id)
+                        if found:
+                            element.widgets = found
+                            doc.widget_holders.append(index)
                     # a caption's inner blocks stay captions
                     if caption or kind == "figcaption":
                         child_kind = "figcaption"
@@ -350,6 +401,10 @@ def _walk(root: LexborNode, doc: Doc) -> None:
             child = child.next
 
     elements.append(Element(root.tag or "body", -1, 0, 0))
+    found = widgets.get(root.mem_id) if widgets else None
+    if found:
+        elements[0].widgets = found
+        doc.widget_holders.append(0)
     visit(root, 0, "body", 1, False, False)
     flush(0, "body", False)
     elements[0].b_end = len(blocks)

@@ -49,6 +49,10 @@ HINT_BOOST = 2.0
 RING_DECAY = 0.95
 # Penalty exponent for rings that are more link-heavy than the core.
 RING_LINK_POWER = 2.0
+# Readability's guard: a box with at least this many commas holds prose.
+PROSE_COMMAS = 10
+# Boxes that readability's conditional cleaning weighs as a whole.
+BOX_TAGS = frozenset({"div", "section", "ul", "ol", "table", "form", "fieldset", "figure", "dl"})
 # An article-body element caps the expansion unless it, or one of its nearest
 # ancestors, repeats among its siblings (one post of many).
 REPEAT_LEVELS = 4
@@ -88,6 +92,7 @@ def select(doc: Doc) -> Selection | None:
         for i in range(doc.elements[core].b_end, hi):
             if stream[i]:
                 keep[i] = False
+    _drop_widgets(doc, sums, priors, core, (lo, hi), keep)
     return Selection(keep, confidence)
 
 
@@ -150,6 +155,54 @@ def _without_stream(doc: Doc, priors: list[float], stream: list[bool] | None, su
     if stream is None:
         return sums
     return _Sums.of_priors_counted(doc, priors, stream)
+
+
+def _drop_widgets(
+    doc: Doc, sums: _Sums, priors: list[float], core: int, extent: tuple[int, int], keep: list[bool]
+) -> None:
+    """In a text of prose, a box that holds more form fields and embedded players than
+    paragraphs (a sign-up form, a player with its caption settings, a social widget) and
+    no paragraph of its own is not part of the text and goes, as readability's
+    conditional cleaning drops it. A box with ``PROSE_COMMAS`` commas is prose and stays;
+    the box that holds the core stays; so does everything when nothing else would. A
+    core that is not prose (at most ``LINK_PROSE_MAX`` link text, holding a paragraph)
+    is a listing, a shop, a service page, whose forms and players are the content."""
+    lo, hi = extent
+    elements = doc.elements
+    holders = [i for i in doc.widget_holders if lo <= elements[i].b_start < hi]
+    if not holders:
+        return
+    c = elements[core]
+    if sums.links(c.b_start, c.b_end) > LINK_PROSE_MAX * sums.chars(c.b_start, c.b_end) or not any(
+        _paragraph(doc, priors, i) for i in range(c.b_start, c.b_end)
+    ):
+        return
+    # widgets inside each box that holds some: the holders and their ancestors
+    widgets: dict[int, int] = {}
+    for index in holders:
+        count = elements[index].widgets
+        while index >= 0:
+            widgets[index] = widgets.get(index, 0) + count
+            index = elements[index].parent
+    blocks = doc.blocks
+    trial = list(keep)
+    dropped_to = -1
+    for index in sorted(widgets):
+        e = elements[index]
+        if e.b_start < lo or e.b_end > hi or e.b_end <= max(e.b_start, dropped_to):
+            continue
+        if e.tag not in BOX_TAGS or (e.b_start <= c.b_start and c.b_end <= e.b_end):
+            continue
+        span = range(e.b_start, e.b_end)
+        if (
+            widgets[index] > sum(1 for i in span if blocks[i].kind == "p")
+            and not any(_paragraph(doc, priors, i) for i in span)
+            and sum(blocks[i].text.count(",") for i in span) < PROSE_COMMAS
+        ):
+            trial[e.b_start : e.b_end] = [False] * len(span)
+            dropped_to = e.b_end
+    if dropped_to >= 0 and any(trial):
+        keep[:] = trial
 
 
 def _drop_link_lists_after(doc: Doc, sums: _Sums, core: int, hi: int, keep: list[bool]) -> None:
