@@ -353,3 +353,25 @@ def test_a_stream_of_other_stories_after_the_post_is_left_out() -> None:
     assert POST in text
     assert "Working with the team" in text
     assert "market hall" not in text
+
+
+def test_text_outside_the_pages_one_article_is_left_out() -> None:
+    """A page with one <article> marks its written piece: the rings of text around it (a
+    newsletter box, a long legal notice at the foot of the page's wrapper) are not the
+    post, however much prose they hold. A page of several articles marks nothing so."""
+    notice = (
+        "By providing information about events on this site, the publisher shall not be deemed "
+        "to endorse, recommend, approve or guarantee such events, or any facts, views, advice "
+        "or information contained therein, and readers should check with the organisers."
+    )
+    html = page(
+        "<div class='wrap'><ul><li><a href='/'>Home</a></li><li><a href='/n'>News</a></li></ul>"
+        "<div class='content'><h1>The bakery has moved</h1>"
+        f"<article><p>{POST}</p><p>{TESTIMONIAL}</p></article></div>"
+        "<div class='box'><div>Most popular</div><div>Today</div><div>This week</div></div>"
+        f"<div class='policy'>{notice}</div></div>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "Working with the team" in text
+    assert "deemed to endorse" not in text

@@ -7,7 +7,8 @@ prose (readability-style ancestor scoring, boosted inside
 ``<article>``/articleBody-like markup). From the core outwards,
 each ring of surrounding text is taken while it raises the expected F1 against
 a soft reference made of the decayed prior mass of all rings; an article-body
-element that is not one of several repeated posts caps that expansion.
+element that is not one of several repeated posts caps that expansion, and so
+does the page's one ``<article>`` or ``<main>``.
 """
 
 from __future__ import annotations
@@ -448,7 +449,11 @@ def _core(doc: Doc, priors: list[float], prose: bool = False) -> int:
 
 def _chain(doc: Doc, core: int) -> list[int]:
     """The core and its ancestors, lifted to the nearest content-hinted ancestor and
-    cut at the first article-body element that is not one of several repeated posts."""
+    cut at the first article-body element that is not one of several repeated posts, or
+    else at the page's one ``<article>`` or one ``<main>`` (the outermost of them on the
+    chain): a page that has just one such element marks where its piece ends, and the
+    text around it (a newsletter box, a legal notice in the page's wrapper) is not the
+    post however much prose it holds. Pages of several articles mark no such end."""
     elements = doc.elements
     chain = [core]
     while elements[chain[-1]].parent >= 0:
@@ -462,7 +467,20 @@ def _chain(doc: Doc, core: int) -> list[int]:
             _repeated(doc, c) for c in chain[k : k + REPEAT_LEVELS]
         ):
             return chain[: k + 1]
+    only = _only_of_tag(doc)
+    for k in range(len(chain) - 1, -1, -1):
+        if chain[k] in only:
+            return chain[: k + 1]
     return chain
+
+
+def _only_of_tag(doc: Doc) -> set[int]:
+    """The page's one ``<article>`` and its one ``<main>``, where it has just one."""
+    seen: dict[str, list[int]] = {}
+    for index, e in enumerate(doc.elements):
+        if e.tag in ("article", "main"):
+            seen.setdefault(e.tag, []).append(index)
+    return {found[0] for found in seen.values() if len(found) == 1}
 
 
 def _repeated(doc: Doc, index: int) -> bool:
