@@ -383,3 +383,50 @@ def test_a_box_with_a_form_field_and_a_paragraph_stays() -> None:
     html = page(f"<div><h1>The bakery has moved</h1><p>{POST} {COMMENT}</p>{box}</div>")
     text = extract_fast(html).text
     assert "stock control" in text
+
+
+def test_text_outside_the_pages_one_article_is_left_out() -> None:
+    """A page with one <article> marks its written piece: the rings of text around it (a
+    newsletter box, a long legal notice at the foot of the page's wrapper) are not the
+    post, however much prose they hold. A page of several articles marks nothing so."""
+    notice = (
+        "By providing information about events on this site, the publisher shall not be deemed "
+        "to endorse, recommend, approve or guarantee such events, or any facts, views, advice "
+        "or information contained therein, and readers should check with the organisers."
+    )
+    html = page(
+        "<div class='wrap'><ul><li><a href='/'>Home</a></li><li><a href='/n'>News</a></li></ul>"
+        "<div class='content'><h1>The bakery has moved</h1>"
+        f"<article><p>{POST}</p><p>{TESTIMONIAL}</p></article></div>"
+        "<div class='box'><div>Most popular</div><div>Today</div><div>This week</div></div>"
+        f"<div class='policy'>{notice}</div></div>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "Working with the team" in text
+    assert "deemed to endorse" not in text
+
+
+def test_stories_whose_summary_ends_in_read_more_are_left_out() -> None:
+    """Below the post, other stories under plain headings, each summary ending in a
+    "Read more" link to its own page: the link moved from the headline to the end, and
+    they are other stories all the same."""
+    summary = (
+        "The council approved the new market hall on Tuesday evening, and the stalls will open "
+        "to traders in the spring once the roof and the cold rooms are finished. "
+    )
+    stream = "".join(
+        f"<li><h3>Council approves the new market hall {i}</h3>"
+        f"<p>Hall {i}: {summary}<a href='/news/{i}'>Read more...</a></p>"
+        f"<div>2012-11-0{i}</div></li>"
+        for i in range(1, 4)
+    )
+    html = page(
+        "<div class='center'><div class='news'><div><h3>The bakery has moved</h3>"
+        f"<p>{POST} {POST}</p><p>{TESTIMONIAL}</p><p>{COMMENT}</p></div>"
+        f"<div><ul>{stream}</ul></div></div></div>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "Working with the team" in text
+    assert "market hall" not in text
