@@ -405,28 +405,3 @@ def test_text_outside_the_pages_one_article_is_left_out() -> None:
     assert POST in text
     assert "Working with the team" in text
     assert "deemed to endorse" not in text
-
-
-def test_stories_whose_summary_ends_in_read_more_are_left_out() -> None:
-    """Below the post, other stories under plain headings, each summary ending in a
-    "Read more" link to its own page: the link moved from the headline to the end, and
-    they are other stories all the same."""
-    summary = (
-        "The council approved the new market hall on Tuesday evening, and the stalls will open "
-        "to traders in the spring once the roof and the cold rooms are finished. "
-    )
-    stream = "".join(
-        f"<li><h3>Council approves the new market hall {i}</h3>"
-        f"<p>Hall {i}: {summary}<a href='/news/{i}'>Read more...</a></p>"
-        f"<div>2012-11-0{i}</div></li>"
-        for i in range(1, 4)
-    )
-    html = page(
-        "<div class='center'><div class='news'><div><h3>The bakery has moved</h3>"
-        f"<p>{POST} {POST}</p><p>{TESTIMONIAL}</p><p>{COMMENT}</p></div>"
-        f"<div><ul>{stream}</ul></div></div></div>"
-    )
-    text = extract_fast(html).text
-    assert POST in text
-    assert "Working with the team" in text
-    assert "market hall" not in text

@@ -101,10 +101,8 @@ def _stream(doc: Doc, core: int) -> list[bool] | None:
     """Blocks of a stream of other stories outside the core ("Recommended for you", "More
     news"): sibling items of one kind (same tag and class), at least
     ``LINK_LIST_MIN_BLOCKS`` of them, each opened by a headline link (a heading that is
-    mostly one link of ``HEADLINE_CHARS`` or more: a name or "Reply" is shorter), or by
-    a plain heading over a summary that ends in a "Read more" link (the link to the
-    story moved from the headline to the summary's end), and holding text outside links
-    below it (a summary). A group of which one item holds or
+    mostly one link of ``HEADLINE_CHARS`` or more: a name or "Reply" is shorter) and
+    holding text outside links below it (a summary). A group of which one item holds or
     sits inside the core is the post among the posts of its own page, and a core opened
     by a headline link is itself a teaser of a listing: neither is a stream of others'
     stories. None when the page holds no such stream.
@@ -117,14 +115,11 @@ def _stream(doc: Doc, core: int) -> list[bool] | None:
     c = elements[core]
     if _headline_link(blocks[c.b_start]):
         return None  # the core is itself a teaser of a listing
-    read_more = _read_more_counts(blocks)
     groups: dict[tuple[int, str, str], list[int]] = {}
     for index, e in enumerate(elements):
         if e.parent < 0 or e.b_end - e.b_start < 2:
             continue
-        if not _headline_link(blocks[e.b_start]) and not (
-            blocks[e.b_start].kind in HEADING_TAGS and read_more[e.b_end] > read_more[e.b_start]
-        ):
+        if not _headline_link(blocks[e.b_start]):
             continue
         plain = sum(len(b.text) - b.link_chars for b in blocks[e.b_start + 1 : e.b_end])
         if plain <= 0:
@@ -148,21 +143,6 @@ def _headline_link(block: Block) -> bool:
     """A heading that is mostly one link of headline length: it points to another page."""
     lead = block.lead_link_chars
     return block.kind in HEADING_TAGS and lead >= HEADLINE_CHARS and 2 * lead > len(block.text)
-
-
-# How a summary that links to the rest of its story ends ("… Read more »").
-READ_MORE_TAILS = ("read more", "continue reading", "read the rest")
-
-
-def _read_more_counts(blocks: list[Block]) -> list[int]:
-    """Prefix counts of blocks that end in a "Read more" link: a summary of another page."""
-    counts = [0]
-    n = 0
-    for b in blocks:
-        if b.link_chars and b.text[-24:].lower().rstrip(" .…»›→>").endswith(READ_MORE_TAILS):
-            n += 1
-        counts.append(n)
-    return counts
 
 
 def _holds_paragraph(doc: Doc, priors: list[float], index: int) -> bool:
