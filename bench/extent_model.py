@@ -98,7 +98,7 @@ def candidates(html: str) -> list[tuple[list[float], tuple[int, int], bool]]:
     core_chars = sums.chars(c.b_start, c.b_end) or 1
     core_mass = sums.mass(c.b_start, c.b_end) or 1.0
     core_density = sums.links(c.b_start, c.b_end) / core_chars
-    expected = _expected_f1(doc, chain, sums, core_density)
+    expected = scoring._expected_f1s(doc, chain, sums)
     out: list[tuple[list[float], tuple[int, int], bool]] = []
     seen: set[tuple[int, int]] = set()
     for k, index in enumerate(chain):
@@ -140,30 +140,6 @@ def candidates(html: str) -> list[tuple[list[float], tuple[int, int], bool]]:
             *(float(e.tag == tag) for tag in TAGS),
         ]
         out.append((features, (lo, hi), (lo, hi) == (clo, chi)))
-    return out
-
-
-def _expected_f1(doc: Doc, chain: list[int], sums, core_density: float) -> list[float]:
-    """The rule's expected F1 of stopping at each ring of the (unlifted) chain."""
-    elements = doc.elements
-    core = elements[chain[0]]
-    inner = (core.b_start, core.b_start)
-    ring_mass, ring_size = [], []
-    for k, index in enumerate(chain):
-        lo, hi = elements[index].b_start, elements[index].b_end
-        chars = sums.chars(lo, hi) - sums.chars(*inner)
-        density = (sums.links(lo, hi) - sums.links(*inner)) / chars if chars else 0.0
-        penalty = (1.0 - max(0.0, density - core_density)) ** scoring.RING_LINK_POWER
-        ring_mass.append((sums.mass(lo, hi) - sums.mass(*inner)) * scoring.RING_DECAY**k * penalty)
-        ring_size.append(sums.size(lo, hi) - sums.size(*inner))
-        inner = (lo, hi)
-    reference = sum(ring_mass)
-    tp = predicted = 0.0
-    out = []
-    for mass, size in zip(ring_mass, ring_size, strict=True):
-        tp += mass
-        predicted += size
-        out.append(2 * tp / (predicted + reference) if predicted + reference else 0.0)
     return out
 
 

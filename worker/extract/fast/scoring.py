@@ -566,10 +566,19 @@ def _first_class(cls: str) -> str:
 
 def _extent(doc: Doc, chain: list[int], sums: _Sums) -> tuple[tuple[int, int], float]:
     """How far out from the core to go: the chain element maximising expected F1.
+    Returns the chosen block range and its expected F1."""
+    f1s = _expected_f1s(doc, chain, sums)
+    best = max(range(len(f1s)), key=f1s.__getitem__)
+    chosen = doc.elements[chain[best]]
+    return (chosen.b_start, chosen.b_end), f1s[best]
+
+
+def _expected_f1s(doc: Doc, chain: list[int], sums: _Sums) -> list[float]:
+    """The expected F1 of stopping at each element of the chain (the core first).
 
     Ring k is the text of chain[k] outside chain[k - 1]; its expected content is
     its kept prior mass, decayed per ring and penalised when it is more
-    link-heavy than the core. Returns the chosen block range and its expected F1.
+    link-heavy than the core; the reference is the expected content of all rings.
     """
     elements = doc.elements
     ring_mass: list[float] = []
@@ -587,14 +596,10 @@ def _extent(doc: Doc, chain: list[int], sums: _Sums) -> tuple[tuple[int, int], f
         ring_size.append(sums.size(lo, hi) - sums.size(*inner))
         inner = (lo, hi)
     reference = sum(ring_mass)
-    best, best_f1 = 0, 0.0
+    f1s: list[float] = []
     tp = predicted = 0.0
-    for k in range(len(chain)):
-        tp += ring_mass[k]
-        predicted += ring_size[k]
-        if predicted > 0:
-            f1 = 2 * tp / (predicted + reference)
-            if f1 > best_f1:
-                best, best_f1 = k, f1
-    chosen = elements[chain[best]]
-    return (chosen.b_start, chosen.b_end), best_f1
+    for mass, size in zip(ring_mass, ring_size, strict=True):
+        tp += mass
+        predicted += size
+        f1s.append(2 * tp / (predicted + reference) if predicted > 0 else 0.0)
+    return f1s
