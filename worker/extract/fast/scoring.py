@@ -89,12 +89,20 @@ def select(doc: Doc) -> Selection | None:
     for i in range(lo, hi):
         keep[i] = priors[i] >= KEEP_THRESHOLD
     _drop_link_lists_after(doc, sums, core, hi, keep)
-    if stream is not None:  # other stories after the post go, wherever the extent ends
-        for i in range(doc.elements[core].b_end, hi):
-            if stream[i]:
-                keep[i] = False
+    _drop_stream_after(doc, stream, core, hi, keep)
     _drop_widgets(doc, sums, priors, core, (lo, hi), keep)
     return Selection(keep, confidence)
+
+
+def _drop_stream_after(
+    doc: Doc, stream: list[bool] | None, core: int, hi: int, keep: list[bool]
+) -> None:
+    """Other stories after the post go, wherever the extent ends."""
+    if stream is None:
+        return
+    for i in range(doc.elements[core].b_end, hi):
+        if stream[i]:
+            keep[i] = False
 
 
 def _stream(doc: Doc, core: int) -> list[bool] | None:
