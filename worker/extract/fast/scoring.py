@@ -8,7 +8,9 @@ prose (readability-style ancestor scoring, boosted inside
 each ring of surrounding text is taken while it raises the expected F1 against
 a soft reference made of the decayed prior mass of all rings; an article-body
 element that is not one of several repeated posts caps that expansion, and so
-does the page's one ``<article>`` or ``<main>``.
+does the page's one ``<article>`` or ``<main>``; a stream of other stories weighs
+nothing in it. Inside the extent, what points elsewhere or is not text goes: link
+lists and streams of other stories after a prose core, widgets (forms, players).
 """
 
 from __future__ import annotations
