@@ -405,3 +405,15 @@ def test_text_outside_the_pages_one_article_is_left_out() -> None:
     assert POST in text
     assert "Working with the team" in text
     assert "deemed to endorse" not in text
+
+
+def test_an_unclosed_aside_around_main_does_not_swallow_the_page() -> None:
+    # the announcement bar's <aside> is never closed: the parser puts <main> inside it
+    html = page(
+        "<aside class='banner'><div><a href='/news'><span>We joined a bigger bakery</span>"
+        "</div></a>"
+        f"<main><article><h1>The bakery has moved</h1><p>{POST}</p><p>{TESTIMONIAL}</p>"
+        "</article></main>"
+    )
+    text = extract_fast(html).text
+    assert POST in text and TESTIMONIAL.strip() in text

@@ -95,6 +95,7 @@ def parse(html: str | LexborHTMLParser) -> Doc:
     tree = html if isinstance(html, LexborHTMLParser) else LexborHTMLParser(html)
     title = _title(tree)
     widgets = _widgets(tree)
+    _unwrap_chrome_around_main(tree)
     tree.strip_tags(STRIPPED_TAGS)
     doc = Doc(title=title)
     root = tree.body or tree.root
@@ -111,6 +112,19 @@ WIDGET_QUERY = ", ".join(WIDGET_TAGS)
 STRIPPED_TAGS = [tag for tag in (*INVISIBLE_TAGS, *REMOVED_CHROME_TAGS) if tag not in WIDGET_TAGS]
 # Inputs that are buttons, or not shown at all, are not fields to fill in.
 NOT_FIELD_TYPES = frozenset({"hidden", "button", "submit", "reset", "image"})
+
+
+def _unwrap_chrome_around_main(tree: LexborHTMLParser) -> None:
+    """A ``<main>`` is never inside ``<nav>``, ``<aside>`` or ``<footer>`` (HTML forbids
+    it): one found there sits in a chrome tag that was left open (an announcement bar's
+    ``<aside>`` never closed swallows the page). That tag goes, its content stays."""
+    for main in tree.css("main"):
+        node = main.parent
+        while node is not None:
+            parent = node.parent
+            if node.tag in REMOVED_CHROME_TAGS:
+                node.unwrap()
+            node = parent
 
 
 def _widgets(tree: LexborHTMLParser) -> dict[int, int]:
