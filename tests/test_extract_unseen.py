@@ -417,3 +417,20 @@ def test_an_unclosed_aside_around_main_does_not_swallow_the_page() -> None:
     )
     text = extract_fast(html).text
     assert POST in text and TESTIMONIAL.strip() in text
+
+
+def test_customer_reviews_under_a_product_are_left_out() -> None:
+    # readers' reviews are readers' text, as comments are: not the page's own
+    description = (
+        "Our sourdough loaf is baked overnight in a stone oven from organic rye and wheat, "
+        "with a crust that stays crisp for three days and a soft, open crumb."
+    )
+    reviews = f"<div class='review'><span>Buyer 1</span><p>{COMMENT}</p></div>"
+    html = page(
+        f"<main><h1>Sourdough loaf</h1><div class='details'><p>{description}</p>"
+        f"<p>{POST}</p><p>Price: 6.50</p></div>"
+        f"<section class='product-reviews'><h2>Reviews</h2>{reviews}</section></main>"
+    )
+    text = extract_fast(html).text
+    assert description in text
+    assert COMMENT.strip() not in text
