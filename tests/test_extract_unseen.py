@@ -405,3 +405,47 @@ def test_text_outside_the_pages_one_article_is_left_out() -> None:
     assert POST in text
     assert "Working with the team" in text
     assert "deemed to endorse" not in text
+
+
+def test_an_unclosed_aside_around_main_does_not_swallow_the_page() -> None:
+    # the announcement bar's <aside> is never closed: the parser puts <main> inside it
+    html = page(
+        "<aside class='banner'><div><a href='/news'><span>We joined a bigger bakery</span>"
+        "</div></a>"
+        f"<main><article><h1>The bakery has moved</h1><p>{POST}</p><p>{TESTIMONIAL}</p>"
+        "</article></main>"
+    )
+    text = extract_fast(html).text
+    assert POST in text and TESTIMONIAL.strip() in text
+
+
+def test_customer_reviews_under_a_product_are_left_out() -> None:
+    # readers' reviews are readers' text, as comments are: not the page's own
+    description = (
+        "Our sourdough loaf is baked overnight in a stone oven from organic rye and wheat, "
+        "with a crust that stays crisp for three days and a soft, open crumb."
+    )
+    reviews = f"<div class='review'><span>Buyer 1</span><p>{COMMENT}</p></div>"
+    html = page(
+        f"<main><h1>Sourdough loaf</h1><div class='details'><p>{description}</p>"
+        f"<p>{POST}</p><p>Price: 6.50</p></div>"
+        f"<section class='product-reviews'><h2>Reviews</h2>{reviews}</section></main>"
+    )
+    text = extract_fast(html).text
+    assert description in text
+    assert COMMENT.strip() not in text
+
+
+def test_long_customer_reviews_do_not_wrap_a_described_product() -> None:
+    # the reviews outweigh the description, yet they answer it: they are not its wrapper
+    description = f"{POST} {TESTIMONIAL.strip()}"
+    reviews = "".join(
+        f"<div class='review'><span>Buyer {i}</span><p>{COMMENT}{i}</p></div>" for i in range(8)
+    )
+    html = page(
+        f"<main><h1>Sourdough loaf</h1><div class='details'><p>{description}</p></div>"
+        f"<section class='reviews'><h2>Reviews</h2>{reviews}</section></main>"
+    )
+    text = extract_fast(html).text
+    assert description in text
+    assert COMMENT.strip() not in text

@@ -30,6 +30,7 @@ from worker.extract.fast.selectors import (
     PAGE_BODY_RE,
     PAGE_ITEMPROPS,
     REMOVED_CHROME_TAGS,
+    REVIEWS_TOKEN_RE,
     TAXONOMY_TOKEN_RE,
 )
 
@@ -38,6 +39,7 @@ NOT_CHROME = 0
 CHROME_BY_TAG = 1  # <nav>, <footer>, ARIA landmark roles
 CHROME_BY_NAME = 2  # class/id words such as "sidebar", "share"
 CHROME_BY_COMMENTS = 3  # reader comments: prose, but not the page's own
+CHROME_BY_REVIEWS = 4  # customer reviews: readers' text that never wraps the page's own
 
 # Separates table cells inside a row's text until the row is rendered as "a | b | c".
 CELL_MARK = "\x1f"
@@ -95,6 +97,7 @@ def parse(html: str | LexborHTMLParser) -> Doc:
     tree = html if isinstance(html, LexborHTMLParser) else LexborHTMLParser(html)
     title = _title(tree)
     widgets = _widgets(tree)
+    _unwrap_chrome_around_main(tree)
     tree.strip_tags(STRIPPED_TAGS)
     doc = Doc(title=title)
     root = tree.body or tree.root
@@ -111,6 +114,19 @@ WIDGET_QUERY = ", ".join(WIDGET_TAGS)
 STRIPPED_TAGS = [tag for tag in (*INVISIBLE_TAGS, *REMOVED_CHROME_TAGS) if tag not in WIDGET_TAGS]
 # Inputs that are buttons, or not shown at all, are not fields to fill in.
 NOT_FIELD_TYPES = frozenset({"hidden", "button", "submit", "reset", "image"})
+
+
+def _unwrap_chrome_around_main(tree: LexborHTMLParser) -> None:
+    """A ``<main>`` is never inside ``<nav>``, ``<aside>`` or ``<footer>`` (HTML forbids
+    it): one found there sits in a chrome tag that was left open (an announcement bar's
+    ``<aside>`` never closed swallows the page). That tag goes, its content stays."""
+    for main in tree.css("main"):
+        node = main.parent
+        while node is not None:
+            parent = node.parent
+            if node.tag in REMOVED_CHROME_TAGS:
+                node.unwrap()
+            node = parent
 
 
 def _widgets(tree: LexborHTMLParser) -> dict[int, int]:
@@ -195,6 +211,8 @@ def chrome_kind(tag: str, names: str, role: str) -> int:
         if _chrome_token(token):
             if COMMENTS_TOKEN_RE.search(token):
                 return CHROME_BY_COMMENTS
+            if REVIEWS_TOKEN_RE.search(token):
+                return CHROME_BY_REVIEWS
             kind = CHROME_BY_NAME
     return kind
 

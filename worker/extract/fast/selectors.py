@@ -124,7 +124,7 @@ CHROME_WORDS = (
     "cookie|cookies|consent|gdpr|"
     "ad|ads|advert|adverts|advertisement|adsense|dfp|adslot|ad-slot|"
     "sponsored|promo|"
-    "comments?|comment-list|commentlist|disqus|respond|"
+    "comments?|comment-list|commentlist|disqus|respond|reviews|"
     "byline|author-bio|about-author|author-box|"
     "tags|tag-list|tagcloud|"
     "modal|popup|lightbox|toolbar|"
@@ -140,6 +140,7 @@ TAXONOMY_TOKEN_RE = re.compile(
     r"^(?:tag|tags|category|categories|type|status|format|has|topic|section)-"
 )
 COMMENTS_TOKEN_RE = re.compile(r"comment|disqus|respond")
+REVIEWS_TOKEN_RE = re.compile(r"reviews")
 # Class or id naming an image's caption or credit ("wp-caption-text", "imageEmbedCaption",
 # "photo-credit"): everything inside reads as a caption, as inside <figcaption>. A bare
 # "caption" is not enough: design systems use it for small type and card labels.
