@@ -434,18 +434,3 @@ def test_customer_reviews_under_a_product_are_left_out() -> None:
     text = extract_fast(html).text
     assert description in text
     assert COMMENT.strip() not in text
-
-
-def test_long_customer_reviews_do_not_wrap_a_described_product() -> None:
-    # the reviews outweigh the description, yet they answer it: they are not its wrapper
-    description = f"{POST} {TESTIMONIAL.strip()}"
-    reviews = "".join(
-        f"<div class='review'><span>Buyer {i}</span><p>{COMMENT}{i}</p></div>" for i in range(8)
-    )
-    html = page(
-        f"<main><h1>Sourdough loaf</h1><div class='details'><p>{description}</p></div>"
-        f"<section class='reviews'><h2>Reviews</h2>{reviews}</section></main>"
-    )
-    text = extract_fast(html).text
-    assert description in text
-    assert COMMENT.strip() not in text

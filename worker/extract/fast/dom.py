@@ -30,7 +30,6 @@ from worker.extract.fast.selectors import (
     PAGE_BODY_RE,
     PAGE_ITEMPROPS,
     REMOVED_CHROME_TAGS,
-    REVIEWS_TOKEN_RE,
     TAXONOMY_TOKEN_RE,
 )
 
@@ -39,7 +38,6 @@ NOT_CHROME = 0
 CHROME_BY_TAG = 1  # <nav>, <footer>, ARIA landmark roles
 CHROME_BY_NAME = 2  # class/id words such as "sidebar", "share"
 CHROME_BY_COMMENTS = 3  # reader comments: prose, but not the page's own
-CHROME_BY_REVIEWS = 4  # customer reviews: readers' text that never wraps the page's own
 
 # Separates table cells inside a row's text until the row is rendered as "a | b | c".
 CELL_MARK = "\x1f"
@@ -211,8 +209,6 @@ def chrome_kind(tag: str, names: str, role: str) -> int:
         if _chrome_token(token):
             if COMMENTS_TOKEN_RE.search(token):
                 return CHROME_BY_COMMENTS
-            if REVIEWS_TOKEN_RE.search(token):
-                return CHROME_BY_REVIEWS
             kind = CHROME_BY_NAME
     return kind
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from worker.extract.fast.dom import CHROME_BY_NAME, CHROME_BY_REVIEWS, STRONG_HINT, Block, Doc
+from worker.extract.fast.dom import CHROME_BY_NAME, STRONG_HINT, Block, Doc
 from worker.extract.fast.priors import (
     HEADLINE_CHARS,
     PARAGRAPH_CHARS,
@@ -266,15 +266,10 @@ def _without_chrome(
         # (a sidebar, readers' comments) does not wrap it, whatever its size
         marked_post = core >= 0 and _in_article_body(doc, core)
         c = elements[core] if core >= 0 else None
-        prose_core = core >= 0 and _holds_paragraph(doc, masked, core)
         wrapper, wrapper_mass = -1, 0.0
         for index in flagged:
             e = elements[index]
             if marked_post and e.chrome >= CHROME_BY_NAME:
-                continue
-            # customer reviews answer the product the page describes: when that description
-            # holds a paragraph without them, they do not wrap it, however long they run
-            if e.chrome == CHROME_BY_REVIEWS and prose_core:
                 continue
             # a box named like chrome inside the core found without it (a sidebar column
             # within the page's content area) sits beside the post, not around it

@@ -139,8 +139,7 @@ CHROME_VETO_RE = re.compile(
 TAXONOMY_TOKEN_RE = re.compile(
     r"^(?:tag|tags|category|categories|type|status|format|has|topic|section)-"
 )
-COMMENTS_TOKEN_RE = re.compile(r"comment|disqus|respond")
-REVIEWS_TOKEN_RE = re.compile(r"reviews")
+COMMENTS_TOKEN_RE = re.compile(r"comment|disqus|respond|reviews")
 # Class or id naming an image's caption or credit ("wp-caption-text", "imageEmbedCaption",
 # "photo-credit"): everything inside reads as a caption, as inside <figcaption>. A bare
 # "caption" is not enough: design systems use it for small type and card labels.
