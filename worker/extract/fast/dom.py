@@ -287,6 +287,14 @@ def _walk(root: LexborNode, doc: Doc, widgets: dict[int, int]) -> None:
     link_chars = all_chars = lead_chars = 0
     leading = True
 
+    def count_widgets(node: LexborNode, index: int) -> None:
+        """Adds the widgets removed from ``node`` to element ``index``."""
+        found = widgets.get(node.mem_id)
+        if found:
+            if not elements[index].widgets:
+                doc.widget_holders.append(index)
+            elements[index].widgets += found
+
     def add_text(text: str, link: bool) -> None:
         nonlocal link_chars, all_chars, lead_chars, leading
         add(text)
@@ -343,11 +351,7 @@ def _walk(root: LexborNode, doc: Doc, widgets: dict[int, int]) -> None:
                 # name), and elements without any content: nothing a reader sees; one
                 # left empty by the removed widgets passes their count to its owner
                 if widgets and tag and tag not in INLINE_TAGS:
-                    found = widgets.get(child.mem_id)
-                    if found:
-                        if not elements[owner].widgets:
-                            doc.widget_holders.append(owner)
-                        elements[owner].widgets += found
+                    count_widgets(child, owner)
             elif tag == "noscript" and _markup_only(child):
                 pass  # fallback markup (tracking pixels, lazy images) the parser kept as text
             else:
@@ -373,10 +377,7 @@ def _walk(root: LexborNode, doc: Doc, widgets: dict[int, int]) -> None:
                     element = Element(tag, owner, depth, len(blocks), content_hint=hint)
                     elements.append(element)
                     if widgets:
-                        found = widgets.get(child.mem_id)
-                        if found:
-                            element.widgets = found
-                            doc.widget_holders.append(index)
+                        count_widgets(child, index)
                     if depth < MAX_DEPTH:
                         visit(child, index, kind, depth + 1, link, pre)
                     else:
@@ -396,10 +397,7 @@ def _walk(root: LexborNode, doc: Doc, widgets: dict[int, int]) -> None:
                     )
                     elements.append(element)
                     if widgets:
-                        found = widgets.get(child.mem_id)
-                        if found:
-                            element.widgets = found
-                            doc.widget_holders.append(index)
+                        count_widgets(child, index)
                     # a caption's inner blocks stay captions
                     if caption or kind == "figcaption":
                         child_kind = "figcaption"
@@ -415,10 +413,8 @@ def _walk(root: LexborNode, doc: Doc, widgets: dict[int, int]) -> None:
             child = child.next
 
     elements.append(Element(root.tag or "body", -1, 0, 0))
-    found = widgets.get(root.mem_id) if widgets else None
-    if found:
-        elements[0].widgets = found
-        doc.widget_holders.append(0)
+    if widgets:
+        count_widgets(root, 0)
     visit(root, 0, "body", 1, False, False)
     flush(0, "body", False)
     elements[0].b_end = len(blocks)
