@@ -165,7 +165,7 @@ def _without_stream(doc: Doc, priors: list[float], stream: list[bool] | None, su
     """Prefix sums in which a stream of other stories weighs nothing as content."""
     if stream is None:
         return sums
-    return _Sums.of_priors_counted(doc, priors, stream)
+    return _Sums.of_priors_without(doc, priors, stream)
 
 
 def _drop_widgets(
@@ -184,9 +184,8 @@ def _drop_widgets(
     if not holders:
         return
     c = elements[core]
-    if sums.links(c.b_start, c.b_end) > LINK_PROSE_MAX * sums.chars(c.b_start, c.b_end) or not any(
-        _paragraph(doc, priors, i) for i in range(c.b_start, c.b_end)
-    ):
+    prose = sums.links(c.b_start, c.b_end) <= LINK_PROSE_MAX * sums.chars(c.b_start, c.b_end)
+    if not prose or not _holds_paragraph(doc, priors, core):
         return
     # widgets inside each box that holds some: the holders and their ancestors
     widgets: dict[int, int] = {}
@@ -401,8 +400,7 @@ def _prose_core(doc: Doc, priors: list[float], sums: _Sums, core: int) -> int:
     o = elements[other]
     if sums.chars(o.b_start, o.b_end) - sums.links(o.b_start, o.b_end) <= chars - links:
         return core
-    holds_paragraph = any(_paragraph(doc, priors, i) for i in range(o.b_start, o.b_end))
-    return other if holds_paragraph else core
+    return other if _holds_paragraph(doc, priors, other) else core
 
 
 def _in_article_body(doc: Doc, index: int) -> bool:
@@ -459,13 +457,14 @@ class _Sums:
         return cls(kept_len, kept_mass, all_len, link_len)
 
     @classmethod
-    def of_priors_counted(cls, doc: Doc, priors: list[float], stream: list[bool]) -> _Sums:
-        """As ``of_priors``, with the mass of ``stream`` blocks left out (their size stays)."""
+    def of_priors_without(cls, doc: Doc, priors: list[float], left_out: list[bool]) -> _Sums:
+        """As ``of_priors``, with the mass of the ``left_out`` blocks taken out (their size
+        stays): text that is there but is not expected to be content."""
         sums = cls.of_priors(doc, priors)
         mass = [0.0]
         m = 0.0
-        for p, b, s in zip(priors, doc.blocks, stream, strict=True):
-            if p >= KEEP_THRESHOLD and not s:
+        for p, b, out in zip(priors, doc.blocks, left_out, strict=True):
+            if p >= KEEP_THRESHOLD and not out:
                 m += p * len(b.text)
             mass.append(m)
         sums.kept_mass = mass
