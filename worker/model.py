@@ -12,7 +12,18 @@ from typing import Literal
 BodyKind = Literal["html", "text"]
 
 
-class SkipRecord(Exception):
+class _RecordEnd(Exception):
+    """How a record ends short of an article: a ``reason`` (a short snake_case constant
+    that becomes a metric label) and a human-readable ``detail`` (never page content)."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+        self.record_id: str | None = None  # the input's own id, when decoding got that far
+
+
+class SkipRecord(_RecordEnd):
     """A record we deliberately do not publish; counted under ``reason``.
 
     Reasons are short snake_case constants (``http_status``, ``not_html``,
@@ -20,25 +31,13 @@ class SkipRecord(Exception):
     metric label: never put URLs or free text in them.
     """
 
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
-        self.record_id: str | None = None  # the input's own id, when decoding got that far
 
-
-class BadRecord(Exception):
+class BadRecord(_RecordEnd):
     """Input that cannot be processed as it is: it goes to the dead-letter topic.
 
     ``reason`` is a short snake_case constant (a metric label), ``detail`` a
     human-readable explanation kept in the DLQ record (never page content).
     """
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
-        self.record_id: str | None = None  # the input's own id, when decoding got that far
 
 
 class TransientError(Exception):
