@@ -141,3 +141,29 @@ def test_all_four_datasets_are_scored_with_word_f1(tmp_path: Path) -> None:
     assert report["dragnet"]["precision"] == pytest.approx(0.5)
     assert report["dragnet"]["recall"] == pytest.approx(1.0)
     assert report["readability"]["f1"] == 0.0
+
+
+def test_block_model_counts_a_block_as_content_when_the_reference_holds_it() -> None:
+    from bench.block_model import held_in_reference
+
+    reference = "The council met on Tuesday.\nIt voted to close the old bridge for repairs."
+    blocks = [
+        "It voted to close the old bridge",  # 4 of its 4 shingles in the reference
+        "It voted to open the new bridge",  # none of its 4
+        "Council met on Tuesday. It said no",  # 2 of its 4: half (across the line break)
+        "the council met in May and June last year",  # 0 of 6
+        "Tuesday",  # a short block: its whole token sequence
+        "Share",  # not in the reference
+        "met Tuesday",  # two tokens, not in sequence
+        "",
+    ]
+    assert held_in_reference(blocks, reference) == [
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+        False,
+        False,
+    ]
