@@ -434,3 +434,55 @@ def test_customer_reviews_under_a_product_are_left_out() -> None:
     text = extract_fast(html).text
     assert description in text
     assert COMMENT.strip() not in text
+
+
+def _thread(replies: int = 6) -> str:
+    """A forum thread: the opening post, a heading over the replies, replies in boxes
+    named like readers' comments (as forum software names them)."""
+    items = "".join(
+        f"<div class='comment-item'><b>Member {i}</b><p>Reply {i}. {COMMENT}</p></div>"
+        for i in range(replies)
+    )
+    return (
+        f"<div><h1>Which oven for a small bakery?</h1><p>{POST}</p>"
+        f"<h3>{replies} Replies</h3><div class='comments'>{items}</div></div>"
+    )
+
+
+def test_the_replies_of_a_discussion_are_its_text() -> None:
+    """On a forum thread or a Q&A page the replies are the content: boxes named like
+    comments are not chrome there, and the heading over them ends nothing."""
+    html = page(_thread())
+    threaded = extract_fast(html, discussion=True).text
+    assert POST in threaded
+    assert all(f"Reply {i}." in threaded for i in range(6))
+    # the same markup under a post that is not a discussion: readers' comments go
+    plain = extract_fast(html).text
+    assert POST in plain
+    assert "Reply 0." not in plain
+
+
+def _extracted(url: str, head: str = "") -> str:
+    from worker.extract.fast.page import extract_page
+    from worker.model import Page
+
+    html = (
+        f"<!doctype html><html><head><title>Bakery</title>{head}</head>"
+        f"<body>{_thread()}</body></html>"
+    )
+    return extract_page(Page(url=url, body=html, body_kind="html", input_format="raw")).text
+
+
+def test_a_page_is_a_discussion_by_its_declared_type_or_a_forum_url() -> None:
+    declared = (
+        '<script type="application/ld+json">'
+        '{"@context": "https://schema.org", "@type": "DiscussionForumPosting",'
+        ' "headline": "Which oven for a small bakery?"}</script>'
+    )
+    assert "Reply 5." in _extracted("https://bakers.example/p/which-oven", declared)
+    assert "Reply 5." in _extracted("https://bakers.example/forum/which-oven-123")
+    assert "Reply 5." in _extracted("https://bakers.example/questions/881/which-oven")
+    # a blog post under the same comments, with nothing saying it is a discussion
+    blog = _extracted("https://bakers.example/blog/which-oven")
+    assert POST in blog
+    assert "Reply 0." not in blog

@@ -194,6 +194,15 @@ def url_hint(url: str) -> str | None:
     return None
 
 
+def declares_discussion(url: str, meta: PageMetadata | None) -> bool:
+    """The publisher's own word that a page is a discussion: a DiscussionForumPosting or
+    QAPage type, or a forum thread's URL. Its replies are then its content, not readers'
+    comments on it. Decided before the text is extracted, so the page's shape and words
+    (which a blog post under many comments shares) are not asked."""
+    schema = {n.lower() for n in meta.schema_types} if meta is not None else set()
+    return bool(schema & FORUM_SCHEMA) or url_hint(url) == "forum"
+
+
 def declared_only(facts: PageFacts) -> PageMetadata:
     """The declared types of a page, for callers without its metadata: JSON-LD @types and
     the first og:type as written."""

@@ -35,12 +35,16 @@ class FastResult:
     page_chars: int
 
 
-def extract_fast(html: str | LexborHTMLParser, url: str | None = None) -> FastResult:
+def extract_fast(
+    html: str | LexborHTMLParser, url: str | None = None, discussion: bool = False
+) -> FastResult:
     """Main text of an HTML page, or of a Lexbor parse of it (which the walk changes).
-    ``url`` is accepted for parity with other extractors; the rules do not look at it."""
+    ``url`` is accepted for parity with other extractors; the rules do not look at it.
+    ``discussion``: the page is a forum thread or Q&A page, whose replies are its text
+    (``scoring.select``)."""
     doc = parse(html)
     page_chars = sum(len(block.text) for block in doc.blocks)
-    selection = select(doc)
+    selection = select(doc, discussion)
     if selection is None:
         return FastResult("", doc.title, 0.0, page_chars)
     return FastResult(render(doc, selection), doc.title, selection.confidence, page_chars)

@@ -14,7 +14,7 @@ from selectolax.lexbor import LexborHTMLParser
 from worker.extract.fast import extract_fast
 from worker.extract.fast.facts import classed_elements, gather_facts, gather_shape
 from worker.extract.metadata import metadata_from_facts
-from worker.extract.pagetype import classify_shape
+from worker.extract.pagetype import classify_shape, declares_discussion
 from worker.extract.result import html_record
 from worker.model import BadRecord, Extracted, Page
 
@@ -89,7 +89,7 @@ def extract_page(page: Page) -> Extracted:
     classed = classed_elements(tree)
     meta = metadata_from_facts(gather_facts(tree, classed), url)  # reads scripts: first
     shape = gather_shape(tree, classed)  # reads the page chrome: before the walk drops it
-    result = extract_fast(tree, url)
+    result = extract_fast(tree, url, declares_discussion(url, meta))
     page_type = classify_shape(shape, url, result.text, meta)
     return html_record(
         result.text, meta, page_type, result.page_chars, EXTRACTOR_NAME, EXTRACTOR_VERSION

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from worker.extract.fast.dom import CHROME_BY_NAME, STRONG_HINT, Block, Doc
+from worker.extract.fast.dom import CHROME_BY_COMMENTS, CHROME_BY_NAME, STRONG_HINT, Block, Doc
 from worker.extract.fast.priors import (
     HEADLINE_CHARS,
     PARAGRAPH_CHARS,
@@ -69,14 +69,17 @@ class Selection:
     confidence: float
 
 
-def select(doc: Doc) -> Selection | None:
+def select(doc: Doc, discussion: bool = False) -> Selection | None:
+    """``discussion``: the page is a forum thread or a Q&A page by its publisher's word
+    (``pagetype.declares_discussion``), where the replies are the content: they are not
+    readers' comments on it, and a heading over them ("12 Replies") ends nothing."""
     blocks = doc.blocks
     if not blocks:
         return None
     priors = [block_prior(b) for b in blocks]
     teased = list(priors)
     mark_teasers(doc, teased)
-    priors, sums, core = _without_chrome(doc, priors, teased)
+    priors, sums, core = _without_chrome(doc, priors, teased, discussion)
     if core < 0:
         return Selection([False] * len(blocks), 0.0)
     core = _marked_post(doc, sums, core)
@@ -85,8 +88,9 @@ def select(doc: Doc) -> Selection | None:
     (lo, hi), confidence = _extent(
         doc, _chain(doc, core), _without_stream(doc, priors, stream, sums)
     )
-    hi = _before_comments(doc, _after_prose(doc, priors, core, lo, hi), hi)
-    hi = _before_counted_comments(doc, priors, lo, hi)
+    if not discussion:
+        hi = _before_comments(doc, _after_prose(doc, priors, core, lo, hi), hi)
+        hi = _before_counted_comments(doc, priors, lo, hi)
     keep = [False] * len(blocks)
     for i in range(lo, hi):
         keep[i] = priors[i] >= KEEP_THRESHOLD
@@ -238,7 +242,7 @@ def _drop_link_lists_after(doc: Doc, sums: _Sums, core: int, hi: int, keep: list
 
 
 def _without_chrome(
-    doc: Doc, priors: list[float], teased: list[float]
+    doc: Doc, priors: list[float], teased: list[float], discussion: bool = False
 ) -> tuple[list[float], _Sums, int]:
     """Priors with chrome zeroed, after giving back wrappers that were named like chrome.
 
@@ -247,10 +251,16 @@ def _without_chrome(
     without it, which real sidebars and ad slots rarely do; and it lies outside that
     candidate, as a wrapper of the post is not inside the content around it. Wrappers are weighed
     with the plain priors, candidates with the teaser-discounted ones; returns
-    the latter with chrome zeroed, their prefix sums and the core found on them.
+    the latter with chrome zeroed, their prefix sums and the core found on them. In a
+    ``discussion`` the replies are the page's own text: comments are not chrome there.
     """
     elements = doc.elements
-    flagged = [i for i, e in enumerate(elements) if e.chrome and e.b_end > e.b_start]
+    ignored = CHROME_BY_COMMENTS if discussion else -1
+    flagged = [
+        i
+        for i, e in enumerate(elements)
+        if e.chrome and e.chrome != ignored and e.b_end > e.b_start
+    ]
     raw = _Sums.of_priors(doc, priors)
     total = raw.kept_mass[-1]
     for _ in range(GUARD_ROUNDS):
