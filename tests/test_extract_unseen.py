@@ -486,3 +486,23 @@ def test_a_page_is_a_discussion_by_its_declared_type_or_a_forum_url() -> None:
     blog = _extracted("https://bakers.example/blog/which-oven")
     assert POST in blog
     assert "Reply 0." not in blog
+
+
+def test_a_comment_form_label_does_not_make_the_comment_heading_a_repeat() -> None:
+    """The comment form's "Comments:" labels its text box: the section keeps one heading,
+    which ends the text, and readers' comments with no class name stay out."""
+    comments = "".join(f"<div><p>{COMMENT}</p><p>Posted by: Reader {i}</p></div>" for i in range(8))
+    form = (
+        "<form action='/comments'><p>Name:</p><input name='n'><p>Comments:</p>"
+        "<textarea name='c'></textarea><input type='submit' value='Post'></form>"
+    )
+    html = page(
+        f"<table><tr><td><h1>The bakery has moved</h1><p>{POST} {POST}</p>"
+        f"<h2>Comments</h2>{comments}<h2>Post a comment</h2>{form}</td></tr></table>"
+    )
+    text = extract_fast(html).text
+    assert POST in text
+    assert "Congratulations" not in text
+    # a second heading that is not a field label still marks a repeated structure
+    repeated = html.replace("<p>Comments:</p>", "<h3>Comments</h3>")
+    assert "Congratulations" in extract_fast(repeated).text

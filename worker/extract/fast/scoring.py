@@ -337,10 +337,25 @@ def _before_comments(doc: Doc, start: int, hi: int) -> int:
     that repeats (one per answer on a Q&A page, one per item of a listing) is the
     furniture of each item, and cuts nothing."""
     blocks = doc.blocks
-    first = next((i for i in range(start, hi) if _comments_heading(blocks[i])), -1)
-    if first < 0 or any(_comments_heading(b) for i, b in enumerate(blocks) if i != first):
+    headings = [i for i, b in enumerate(blocks) if _comments_heading(b)]
+    first = next((i for i in headings if start <= i < hi), -1)
+    if first < 0 or any(i != first and not _field_label(doc, blocks[i]) for i in headings):
         return hi
     return first
+
+
+def _field_label(doc: Doc, block: Block) -> bool:
+    """A line ending in a colon inside a ``<form>`` labels a field to fill in ("Comments:"
+    over the comment form's text box): it does not make the section's heading a repeat."""
+    if not block.text.rstrip().endswith(":"):
+        return False
+    elements = doc.elements
+    index = block.owner
+    while index >= 0:
+        if elements[index].tag == "form":
+            return True
+        index = elements[index].parent
+    return False
 
 
 def _comments_heading(block: Block) -> bool:
