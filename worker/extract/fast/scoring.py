@@ -15,6 +15,7 @@ lists and streams of other stories after a prose core, widgets (forms, players).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from worker.extract.fast.dom import CHROME_BY_COMMENTS, CHROME_BY_NAME, STRONG_HINT, Block, Doc
@@ -193,11 +194,10 @@ def _drop_widgets(
         return
     # widgets inside each box that holds some: the holders and their ancestors
     widgets: dict[int, int] = {}
-    for index in holders:
-        count = elements[index].widgets
-        while index >= 0:
+    for holder in holders:
+        count = elements[holder].widgets
+        for index in _lineage(doc, holder):
             widgets[index] = widgets.get(index, 0) + count
-            index = elements[index].parent
     blocks = doc.blocks
     trial = list(keep)
     dropped_to = -1
@@ -255,11 +255,10 @@ def _without_chrome(
     ``discussion`` the replies are the page's own text: comments are not chrome there.
     """
     elements = doc.elements
-    ignored = CHROME_BY_COMMENTS if discussion else -1
     flagged = [
         i
         for i, e in enumerate(elements)
-        if e.chrome and e.chrome != ignored and e.b_end > e.b_start
+        if e.chrome and e.b_end > e.b_start and not (discussion and e.chrome == CHROME_BY_COMMENTS)
     ]
     raw = _Sums.of_priors(doc, priors)
     total = raw.kept_mass[-1]
@@ -335,7 +334,8 @@ def _before_comments(doc: Doc, start: int, hi: int) -> int:
     Comments", "3 thoughts on …") when it follows the post's text. Readers' comments
     carry no class name on many sites, yet a post has one comment section: a heading
     that repeats (one per answer on a Q&A page, one per item of a listing) is the
-    furniture of each item, and cuts nothing."""
+    furniture of each item, and cuts nothing; the comment form's field label
+    ("Comments:") is no second heading."""
     blocks = doc.blocks
     headings = [i for i, b in enumerate(blocks) if _comments_heading(b)]
     first = next((i for i in headings if start <= i < hi), -1)
@@ -347,15 +347,9 @@ def _before_comments(doc: Doc, start: int, hi: int) -> int:
 def _field_label(doc: Doc, block: Block) -> bool:
     """A line ending in a colon inside a ``<form>`` labels a field to fill in ("Comments:"
     over the comment form's text box): it does not make the section's heading a repeat."""
-    if not block.text.rstrip().endswith(":"):
-        return False
-    elements = doc.elements
-    index = block.owner
-    while index >= 0:
-        if elements[index].tag == "form":
-            return True
-        index = elements[index].parent
-    return False
+    return block.text.rstrip().endswith(":") and any(
+        doc.elements[i].tag == "form" for i in _lineage(doc, block.owner)
+    )
 
 
 def _comments_heading(block: Block) -> bool:
@@ -394,11 +388,8 @@ def _marked_post(doc: Doc, sums: _Sums, core: int) -> int:
     if len(marked) != 1:
         return core
     body = marked[0]
-    index = body
-    while index >= 0:
-        if index == core:  # the core wraps the post: the extent handles it
-            return core
-        index = elements[index].parent
+    if core in _lineage(doc, body):  # the core wraps the post: the extent handles it
+        return core
     return core if _repeated(doc, body) else body
 
 
@@ -431,12 +422,15 @@ def _prose_core(doc: Doc, priors: list[float], sums: _Sums, core: int) -> int:
 def _in_article_body(doc: Doc, index: int) -> bool:
     """Whether an element is, or sits inside, an article-body element (articleBody,
     "entry-content"): the publisher's own mark for the text of the post."""
+    return any(doc.elements[i].content_hint >= STRONG_HINT for i in _lineage(doc, index))
+
+
+def _lineage(doc: Doc, index: int) -> Iterator[int]:
+    """An element and its ancestors, innermost first."""
     elements = doc.elements
     while index >= 0:
-        if elements[index].content_hint >= STRONG_HINT:
-            return True
+        yield index
         index = elements[index].parent
-    return False
 
 
 def _cover(doc: Doc, indices: list[int], n: int) -> list[bool]:
