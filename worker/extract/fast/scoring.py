@@ -189,8 +189,7 @@ def _drop_widgets(
     if not holders:
         return
     c = elements[core]
-    prose = sums.links(c.b_start, c.b_end) <= LINK_PROSE_MAX * sums.chars(c.b_start, c.b_end)
-    if not prose or not _holds_paragraph(doc, priors, core):
+    if not sums.prose(c.b_start, c.b_end) or not _holds_paragraph(doc, priors, core):
         return
     # widgets inside each box that holds some: the holders and their ancestors
     widgets: dict[int, int] = {}
@@ -226,7 +225,7 @@ def _drop_link_lists_after(doc: Doc, sums: _Sums, core: int, hi: int, keep: list
     link-heavy cores (listings, where the links are the content) nothing is dropped."""
     elements = doc.elements
     c = elements[core]
-    if sums.links(c.b_start, c.b_end) > LINK_PROSE_MAX * sums.chars(c.b_start, c.b_end):
+    if not sums.prose(c.b_start, c.b_end):
         return
     for index in range(core + 1, len(elements)):
         e = elements[index]
@@ -501,6 +500,10 @@ class _Sums:
     def links(self, lo: int, hi: int) -> int:
         return self.link_len[hi] - self.link_len[lo]
 
+    def prose(self, lo: int, hi: int) -> bool:
+        """At most ``LINK_PROSE_MAX`` of the text is links: prose, not a listing."""
+        return self.links(lo, hi) <= LINK_PROSE_MAX * self.chars(lo, hi)
+
 
 def _core(doc: Doc, priors: list[float], prose: bool = False) -> int:
     """The element that most directly holds the most prose (readability-style); with
@@ -536,9 +539,7 @@ def _chain(doc: Doc, core: int) -> list[int]:
     text around it (a newsletter box, a legal notice in the page's wrapper) is not the
     post however much prose it holds. Pages of several articles mark no such end."""
     elements = doc.elements
-    chain = [core]
-    while elements[chain[-1]].parent >= 0:
-        chain.append(elements[chain[-1]].parent)
+    chain = list(_lineage(doc, core))
     for k, index in enumerate(chain):
         if elements[index].content_hint:
             chain = chain[k:]
