@@ -506,3 +506,18 @@ def test_a_comment_form_label_does_not_make_the_comment_heading_a_repeat() -> No
     # a second heading that is not a field label still marks a repeated structure
     repeated = html.replace("<p>Comments:</p>", "<h3>Comments</h3>")
     assert "Congratulations" in extract_fast(repeated).text
+
+
+def test_the_pages_one_article_inside_a_box_named_like_chrome_is_the_text() -> None:
+    """An article opened in a lightbox ("modal") over a stream of story teasers: the page's
+    one <article> is its piece whatever the box around it is called; a box so named that
+    holds no article stays chrome."""
+    teasers = "".join(f"<div class='item'><p>{TESTIMONIAL} {i}</p></div>" for i in range(3))
+    article = f"<article><h1>The bakery has moved</h1><p>{POST} {POST}</p></article>"
+    html = page(f"<div class='stream'>{teasers}</div><div class='modal'><div>{article}</div></div>")
+    text = extract_fast(html).text
+    assert POST in text
+    assert "stock control" not in text
+    lone = f"<div><p>{POST} {POST}</p></div>"
+    without = page(f"<div class='stream'>{teasers}</div><div class='modal'>{lone}</div>")
+    assert POST not in extract_fast(without).text

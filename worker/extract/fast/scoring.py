@@ -261,6 +261,7 @@ def _without_chrome(
     ]
     raw = _Sums.of_priors(doc, priors)
     total = raw.kept_mass[-1]
+    flagged = _around_only_article(doc, priors, flagged)
     for _ in range(GUARD_ROUNDS):
         if not flagged:
             break
@@ -298,6 +299,21 @@ def _without_chrome(
     masked = [0.0 if c else p for p, c in zip(teased, covered, strict=True)]
     sums = _Sums.of_priors(doc, masked)
     return masked, sums, _core(doc, masked)
+
+
+def _around_only_article(doc: Doc, priors: list[float], flagged: list[int]) -> list[int]:
+    """Chrome without the boxes named like chrome around the page's one ``<article>``.
+
+    A page with a single ``<article>`` that holds a paragraph marks its piece with it, as
+    ``_chain`` reads it too; a class word on a box around it ("modal", "lightbox",
+    "with-sidebar") names the box's layout, not what it holds: an article opened in a
+    lightbox over a stream of teasers is still the page's text. Chrome by tag or role
+    (``<nav>``, ``<footer>``) and comment sections stay chrome."""
+    only = [i for i in _only_of_tag(doc) if doc.elements[i].tag == "article"]
+    if not only or not _holds_paragraph(doc, priors, only[0]):
+        return flagged
+    around = set(_lineage(doc, only[0]))
+    return [i for i in flagged if i not in around or doc.elements[i].chrome != CHROME_BY_NAME]
 
 
 def _after_prose(doc: Doc, priors: list[float], core: int, lo: int, hi: int) -> int:
