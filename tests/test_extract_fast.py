@@ -320,6 +320,28 @@ def test_captions_marked_by_class_are_dropped() -> None:
     assert "harbour wall at dawn" not in result.text
 
 
+SLIDE = (
+    "Stallholders set out their crates of apples and pears under the arches of the old corn "
+    "exchange, as the first buyers arrive from the villages along the valley road."
+)
+
+
+def test_legends_are_captions() -> None:
+    """A slideshow's legends (each slide's title and caption) are its pictures' captions,
+    however long they run; a word merely starting with "legend" names nothing."""
+    slides = "".join(
+        f"<li><h2><span class='counter'>{i}/3</span> Market day {i}</h2><p>{i}: {SLIDE}</p></li>"
+        for i in range(1, 4)
+    )
+    gallery = f"<div class='gallery'><ul class='legends'>{slides}</ul></div>"
+    result = extract_fast(page(article(gallery)), None)
+    assert PARAGRAPHS[2] in result.text
+    assert "Market day" not in result.text
+    assert SLIDE not in result.text
+    legendary = f"<div class='legendary-story'><p>{PARAGRAPHS[0]}</p></div>"
+    assert PARAGRAPHS[0] in extract_fast(page(article(legendary)), None).text
+
+
 def test_caption_text_class_alone_is_not_a_caption() -> None:
     """Design systems use "caption" for small type: a card's text is not a photo caption."""
     body = "".join(f'<p class="caption-m">{p}</p>' for p in PARAGRAPHS)

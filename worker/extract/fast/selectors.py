@@ -142,10 +142,12 @@ TAXONOMY_TOKEN_RE = re.compile(
 COMMENTS_TOKEN_RE = re.compile(r"comment|disqus|respond|reviews")
 # Class or id naming an image's caption or credit ("wp-caption-text", "imageEmbedCaption",
 # "photo-credit"): everything inside reads as a caption, as inside <figcaption>. A bare
-# "caption" is not enough: design systems use it for small type and card labels.
+# "caption" is not enough: design systems use it for small type and card labels. "Legend"
+# is the printer's word for a caption (a slideshow's "legends", a chart's or a form's legend)
+# and is never the text itself, bare or as a component's part ("fieldset-legend").
 CAPTION_NAME_RE = re.compile(
     r"(?:image|img|photo|picture|media|figure|embed|video|gallery|wp)[-_]?[a-z]*?[-_]?"
-    r"(?:caption|credit)|caption[-_]?text"
+    r"(?:caption|credit)|caption[-_]?text|(?:^|[\s_-])legends?(?:$|[\s_-])"
 )
 
 HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none", re.IGNORECASE)
