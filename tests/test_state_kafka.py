@@ -20,6 +20,8 @@ from worker import config, kafka_io
 
 pytestmark = pytest.mark.integration
 
+ROWS_APPLIED = "ingest_dedup_changelog_rows_applied_total"
+
 
 def test_copies_of_stories_published_before_a_sigkill_are_duplicates_after_it(
     kafka_bootstrap: str, unique: str, tmp_path: Path
@@ -80,9 +82,14 @@ def _two_workers_share(
             url = f"https://{key.decode()}.example/{topics.prefix}/{i}"
             return key, orjson.dumps({"url": url, "html": article_html(7000 + i, url=url)}), []
 
+        def rows_applied() -> float:
+            return sum(w.metrics().get(ROWS_APPLIED, 0) for w in workers)
+
         n = 12
         produce(bootstrap, topics.input, [page(i, here) for i in range(n)])
         assert len(read_all(bootstrap, topics.output, n, timeout=90)) == n
+        if changelog != "off":  # the other worker takes the rows a poll later: wait for it
+            wait_for(lambda: rows_applied() >= n, 60, "the originals' rows applied")
         produce(bootstrap, topics.input, [page(i, there) for i in range(n)])
         wait_for(
             lambda: (
@@ -101,6 +108,7 @@ def _two_workers_share(
         )
         published = len(read_all(bootstrap, topics.output, n, timeout=10, settle=1)) - n
         duplicates = len(read_all(bootstrap, topics.duplicates, 0, timeout=5, settle=1))
+        assert (rows_applied() > 0) is (changelog != "off")
         return n, duplicates, published
     finally:
         for w in workers:

@@ -72,6 +72,8 @@ class Worker:
         producer = kafka_io.make_producer(s)
         # the dedupe index is rebuilt from its changelog before joining the group
         self.dedup_state = state.start(s, self.stages.deduper, producer)
+        if self.dedup_state is not None and self.dedup_state.follower is not None:
+            self.metrics.changelog_rows.inc(self.dedup_state.follower.stats.rows)
         self.attach(producer, kafka_io.make_consumer(s, _Listener(self)))
         log.info(
             "worker_started",
@@ -113,7 +115,7 @@ class Worker:
             while not self.stopping:
                 if self._held is None:
                     if self.dedup_state is not None:  # other workers' changelog rows
-                        self.dedup_state.follow()
+                        self.metrics.changelog_rows.inc(self.dedup_state.follow())
                     polled = self._poll()
                     if polled:
                         self._held = self._checkpoint().offsets.begin(polled)

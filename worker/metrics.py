@@ -130,6 +130,12 @@ class Metrics:
         self.dedup_up = Gauge(
             "ingest_dedup_store_up", "1 when the dedup store answers.", registry=r
         )
+        self.changelog_rows = Counter(
+            "ingest_dedup_changelog_rows_applied",
+            "Dedupe index rows read from the changelog: the start-up window, then other "
+            "workers' rows.",
+            registry=r,
+        )
         self.build = Gauge(
             "ingest_build_info", "Build information.", ["version", "python"], registry=r
         )

@@ -74,13 +74,14 @@ class DedupState:
         if kept:
             self.writer.write(self.deduper.export_entries(kept))
 
-    def follow(self) -> None:
-        """Apply what other workers wrote since (non-blocking)."""
+    def follow(self) -> int:
+        """Apply what other workers wrote since (non-blocking); returns the rows applied."""
         if self.follower is not None:
             try:
-                self.follower.poll()
+                return self.follower.poll()
             except Exception as exc:  # noqa: BLE001 - live sharing is best effort
                 log.warning("dedup_changelog_follow_failed", error=type(exc).__name__)
+        return 0
 
     def close(self) -> None:
         if self.follower is not None:
