@@ -72,8 +72,8 @@ class Worker:
         producer = kafka_io.make_producer(s)
         # the dedupe index is rebuilt from its changelog before joining the group
         self.dedup_state = state.start(s, self.stages.deduper, producer)
-        if self.dedup_state is not None and self.dedup_state.follower is not None:
-            self.metrics.changelog_rows.inc(self.dedup_state.follower.stats.rows)
+        if self.dedup_state is not None:
+            self.metrics.changelog_rows.inc(self.dedup_state.rows_read)
         self.attach(producer, kafka_io.make_consumer(s, _Listener(self)))
         log.info(
             "worker_started",

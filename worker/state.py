@@ -83,6 +83,11 @@ class DedupState:
                 log.warning("dedup_changelog_follow_failed", error=type(exc).__name__)
         return 0
 
+    @property
+    def rows_read(self) -> int:
+        """Rows read from the changelog so far: the start-up window, then others' rows."""
+        return self.follower.stats.rows if self.follower is not None else 0
+
     def close(self) -> None:
         if self.follower is not None:
             self.follower.close()
