@@ -13,6 +13,7 @@ from tests.kit.hostile import evasive_attributes_page
 from tests.kit.kafka import (
     Topics,
     committed_offsets,
+    group_reader,
     produce,
     produce_raw,
     read_all,
@@ -48,11 +49,15 @@ def outputs_once_committed(
     ``end`` are committed."""
     out = read_all(bootstrap, topics.output, articles, timeout=90)
     dlq = read_all(bootstrap, topics.dlq, dead, timeout=60)
-    wait_for(
-        lambda: committed_offsets(bootstrap, topics.group, topics.input, 1)[0] == end,
-        60,
-        "every offset committed",
-    )
+    reader = group_reader(bootstrap, topics.group)
+    try:
+        wait_for(
+            lambda: committed_offsets(bootstrap, topics.group, topics.input, 1, reader)[0] == end,
+            60,
+            "every offset committed",
+        )
+    finally:
+        reader.close()
     return out, dlq
 
 

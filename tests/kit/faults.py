@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
-from kafka import KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer
 
 from tests.kit.hostile import Hostile, hostile_inputs
 from tests.kit.kafka import (
@@ -31,6 +31,7 @@ from tests.kit.kafka import (
     WorkerProcess,
     committed_offsets,
     drain,
+    group_reader,
     http_get,
     start_worker,
     wait_for,
@@ -182,14 +183,16 @@ def end_of(stream: list[Sent]) -> dict[int, int]:
     return ends
 
 
-def all_committed(bootstrap: str, topics: Topics, stream: list[Sent]) -> bool:
+def all_committed(
+    bootstrap: str, topics: Topics, stream: list[Sent], reader: KafkaConsumer | None = None
+) -> bool:
     ends = end_of(stream)
-    done = committed_offsets(bootstrap, topics.group, topics.input, topics.partitions)
+    done = committed_offsets(bootstrap, topics.group, topics.input, topics.partitions, reader)
     return all((done.get(p) or 0) >= end for p, end in ends.items())
 
 
-def committed_total(bootstrap: str, topics: Topics) -> int:
-    done = committed_offsets(bootstrap, topics.group, topics.input, topics.partitions)
+def committed_total(bootstrap: str, topics: Topics, reader: KafkaConsumer | None = None) -> int:
+    done = committed_offsets(bootstrap, topics.group, topics.input, topics.partitions, reader)
     return sum(v or 0 for v in done.values())
 
 
@@ -197,10 +200,16 @@ def wait_all_committed(
     bootstrap: str, topics: Topics, stream: list[Sent], timeout: float, what: str = ""
 ) -> None:
     deadline = time.monotonic() + timeout
-    while not all_committed(bootstrap, topics, stream):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s: input not all committed {what}")
-        time.sleep(1)
+    reader = group_reader(bootstrap, topics.group)
+    try:
+        while not all_committed(bootstrap, topics, stream, reader):
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"timed out after {timeout:g} s: input not all committed {what}"
+                )
+            time.sleep(1)
+    finally:
+        reader.close()
 
 
 # --- accounting ----------------------------------------------------------------------------
@@ -406,13 +415,18 @@ def kill_scenario(
         w = start_worker(env, workdir / f"kill-{i}.log")
         if rng.random() < 0.75:  # most kills mid-stream, the rest while starting or joining
             # (no batch comes once the whole stream is in and committed: do not wait for one)
-            def busy_or_done(w: WorkerProcess = w) -> bool:
+            reader = group_reader(bootstrap, topics.group)
+
+            def busy_or_done(w: WorkerProcess = w, reader: KafkaConsumer = reader) -> bool:
                 if _published(w) > 0:
                     return True
-                return not producer.is_alive() and all_committed(bootstrap, topics, stream)
+                return not producer.is_alive() and all_committed(bootstrap, topics, stream, reader)
 
-            with contextlib.suppress(AssertionError):
-                wait_for(busy_or_done, 30, "a first committed batch")
+            try:
+                with contextlib.suppress(AssertionError):
+                    wait_for(busy_or_done, 30, "a first committed batch")
+            finally:
+                reader.close()
         time.sleep(rng.uniform(0.0, max_alive_s))
         with contextlib.suppress(OSError):
             m = w.metrics()
@@ -859,12 +873,16 @@ def poison_scenario(
                 continue
             value, headers = what if isinstance(what, tuple) else (what, [])
             produce(bootstrap, topics.input, [Sent(f"p{i}", expect, b"k", value, headers)])
-        with contextlib.suppress(AssertionError):  # a worker that never gets there: report it
-            wait_for(
-                lambda: committed_total(bootstrap, topics) >= len(plan),
-                timeout_s,
-                "every poison offset committed",
-            )
+        reader = group_reader(bootstrap, topics.group)
+        try:
+            with contextlib.suppress(AssertionError):  # a worker that never gets there: report
+                wait_for(
+                    lambda: committed_total(bootstrap, topics, reader) >= len(plan),
+                    timeout_s,
+                    "every poison offset committed",
+                )
+        finally:
+            reader.close()
         alive = worker.proc.poll() is None
         committed = committed_total(bootstrap, topics)
     finally:

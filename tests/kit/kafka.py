@@ -176,14 +176,22 @@ def read_all(
     return records
 
 
+def group_reader(bootstrap: str, group: str) -> KafkaConsumer:
+    """A consumer that only reads a group's committed offsets (it joins nothing)."""
+    return KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+
+
 def committed_offsets(
-    bootstrap: str, group: str, topic: str, partitions: int
+    bootstrap: str, group: str, topic: str, partitions: int, reader: KafkaConsumer | None = None
 ) -> dict[int, int | None]:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    """Committed offset per partition; pass a ``group_reader`` when asking in a loop, so a
+    wait does not open (and start a network thread for) a client every second."""
+    consumer = reader or group_reader(bootstrap, group)
     try:
         return {p: consumer.committed(TopicPartition(topic, p)) for p in range(partitions)}
     finally:
-        consumer.close()
+        if reader is None:
+            consumer.close()
 
 
 def end_offsets(bootstrap: str, topic: str, expect: int) -> dict[int, int]:
