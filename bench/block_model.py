@@ -29,9 +29,10 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from statistics import mean, stdev
+from statistics import mean
 
 from bench.extract_bench import _names
+from bench.extract_compare import noise
 from tests.kit.datasets import DATASETS, load_all, page_html
 from tests.kit.scores import wcxb_page
 from worker.extract.fast import scoring
@@ -76,7 +77,7 @@ def block_features(doc: Doc, keep: list[bool]) -> list[list[float]]:
     raw = [block_prior(b) for b in blocks]
     teased = list(raw)
     mark_teasers(doc, teased)
-    priors, sums, core = scoring._without_chrome(doc, raw, teased)
+    priors, sums, core = scoring._without_chrome(doc, raw, teased, scoring._only_of_tag(doc))
     lo = hi = 0
     density = size = 0.0
     if core >= 0:
@@ -167,9 +168,8 @@ def _f1(page: PageBlocks, keep: Sequence[bool]) -> float:
 
 def _change(before: list[float], after: list[float]) -> str:
     diffs = [b - a for a, b in zip(before, after, strict=True)]
-    noise = 2 * stdev(diffs) / math.sqrt(len(diffs)) if len(diffs) > 1 else 0.0
     return (
-        f"{mean(after):.4f} ({mean(diffs):+.4f} ±{noise:.4f}, "
+        f"{mean(after):.4f} ({mean(diffs):+.4f} ±{noise(diffs):.4f}, "
         f"{sum(d > 0.05 for d in diffs)} up / {sum(d < -0.05 for d in diffs)} down)"
     )
 

@@ -26,9 +26,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from statistics import mean, stdev
+from statistics import mean
 
 from bench.extract_bench import _names
+from bench.extract_compare import noise
 from tests.kit.datasets import DATASETS, load_all, page_html
 from tests.kit.scores import wcxb_page
 from worker.extract.fast import scoring
@@ -83,12 +84,13 @@ def candidates(html: str) -> list[tuple[list[float], tuple[int, int], bool]]:
     raw = [block_prior(b) for b in blocks]
     teased = list(raw)
     mark_teasers(doc, teased)
-    priors, sums, core = scoring._without_chrome(doc, raw, teased)
+    only = scoring._only_of_tag(doc)
+    priors, sums, core = scoring._without_chrome(doc, raw, teased, only)
     if core < 0:
         return []
     core = scoring._marked_post(doc, sums, core)
     core = scoring._prose_core(doc, priors, sums, core)
-    lifted = scoring._chain(doc, core)
+    lifted = scoring._chain(doc, core, only)
     (clo, chi), confidence = scoring._extent(doc, lifted, sums)
     chain = full_chain(doc, core)
     lift_at = chain.index(lifted[0]) if lifted[0] in chain else 0
@@ -161,10 +163,6 @@ def gather(data: Path, datasets: Sequence[str]) -> list[Candidate]:
     return found
 
 
-def _noise(diffs: list[float]) -> float:
-    return 2 * stdev(diffs) / math.sqrt(len(diffs)) if len(diffs) > 1 else 0.0
-
-
 def report(found: list[Candidate]) -> list[str]:
     from sklearn.ensemble import GradientBoostingRegressor  # bench-only dependency
 
@@ -207,7 +205,7 @@ def report(found: list[Candidate]) -> list[str]:
         oracle = mean(max(c.f1 for c in pages[p]) for p in test)
         lines.append(
             f"| {held} ({len(test)}) | {before:.4f} | {oracle:.4f} | {before + mean(diffs):.4f} "
-            f"| {mean(diffs):+.4f} | ±{_noise(diffs):.4f} "
+            f"| {mean(diffs):+.4f} | ±{noise(diffs):.4f} "
             f"| {sum(d > 0.05 for d in diffs)} / {sum(d < -0.05 for d in diffs)} |"
         )
     return lines

@@ -24,6 +24,12 @@ from tests.kit.scores import wcxb_page
 MOVED = 0.05
 
 
+def noise(diffs: list[float]) -> float:
+    """Twice the standard error of the mean paired difference: a change smaller than this
+    is not distinguishable from which pages happen to be in the set."""
+    return 2 * stdev(diffs) / math.sqrt(len(diffs)) if len(diffs) > 1 else 0.0
+
+
 def compare(pages, before: dict[str, str], after: dict[str, str]) -> list[dict]:
     by_dataset: dict[str, list[tuple[float, float]]] = {}
     for page in pages:
@@ -33,7 +39,6 @@ def compare(pages, before: dict[str, str], after: dict[str, str]) -> list[dict]:
     rows = []
     for dataset, pairs in by_dataset.items():
         diffs = [b - a for a, b in pairs]
-        noise = 2 * stdev(diffs) / math.sqrt(len(diffs)) if len(diffs) > 1 else 0.0
         rows.append(
             {
                 "dataset": dataset,
@@ -41,7 +46,7 @@ def compare(pages, before: dict[str, str], after: dict[str, str]) -> list[dict]:
                 "before": mean(a for a, _ in pairs),
                 "after": mean(b for _, b in pairs),
                 "delta": mean(diffs),
-                "noise": noise,
+                "noise": noise(diffs),
                 "up": sum(1 for d in diffs if d > MOVED),
                 "down": sum(1 for d in diffs if d < -MOVED),
             }

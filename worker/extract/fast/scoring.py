@@ -80,14 +80,15 @@ def select(doc: Doc, discussion: bool = False) -> Selection | None:
     priors = [block_prior(b) for b in blocks]
     teased = list(priors)
     mark_teasers(doc, teased)
-    priors, sums, core = _without_chrome(doc, priors, teased, discussion)
+    only = _only_of_tag(doc)
+    priors, sums, core = _without_chrome(doc, priors, teased, only, discussion)
     if core < 0:
         return Selection([False] * len(blocks), 0.0)
     core = _marked_post(doc, sums, core)
     core = _prose_core(doc, priors, sums, core)
     stream = _stream(doc, core) if _holds_paragraph(doc, priors, core) else None
     (lo, hi), confidence = _extent(
-        doc, _chain(doc, core), _without_stream(doc, priors, stream, sums)
+        doc, _chain(doc, core, only), _without_stream(doc, priors, stream, sums)
     )
     if not discussion:
         hi = _before_comments(doc, _after_prose(doc, priors, core, lo, hi), hi)
@@ -241,7 +242,7 @@ def _drop_link_lists_after(doc: Doc, sums: _Sums, core: int, hi: int, keep: list
 
 
 def _without_chrome(
-    doc: Doc, priors: list[float], teased: list[float], discussion: bool = False
+    doc: Doc, priors: list[float], teased: list[float], only: set[int], discussion: bool = False
 ) -> tuple[list[float], _Sums, int]:
     """Priors with chrome zeroed, after giving back wrappers that were named like chrome.
 
@@ -250,7 +251,8 @@ def _without_chrome(
     without it, which real sidebars and ad slots rarely do; and it lies outside that
     candidate, as a wrapper of the post is not inside the content around it. Wrappers are weighed
     with the plain priors, candidates with the teaser-discounted ones; returns
-    the latter with chrome zeroed, their prefix sums and the core found on them. In a
+    the latter with chrome zeroed, their prefix sums and the core found on them. ``only``:
+    the page's one ``<article>`` and one ``<main>`` (``_only_of_tag``). In a
     ``discussion`` the replies are the page's own text: comments are not chrome there.
     """
     elements = doc.elements
@@ -261,7 +263,7 @@ def _without_chrome(
     ]
     raw = _Sums.of_priors(doc, priors)
     total = raw.kept_mass[-1]
-    flagged = _around_only_article(doc, priors, flagged)
+    flagged = _around_only_article(doc, priors, flagged, only)
     for _ in range(GUARD_ROUNDS):
         if not flagged:
             break
@@ -301,7 +303,9 @@ def _without_chrome(
     return masked, sums, _core(doc, masked)
 
 
-def _around_only_article(doc: Doc, priors: list[float], flagged: list[int]) -> list[int]:
+def _around_only_article(
+    doc: Doc, priors: list[float], flagged: list[int], only: set[int]
+) -> list[int]:
     """Chrome without the boxes named like chrome around the page's one ``<article>``.
 
     A page with a single ``<article>`` that holds a paragraph marks its piece with it, as
@@ -309,10 +313,10 @@ def _around_only_article(doc: Doc, priors: list[float], flagged: list[int]) -> l
     "with-sidebar") names the box's layout, not what it holds: an article opened in a
     lightbox over a stream of teasers is still the page's text. Chrome by tag or role
     (``<nav>``, ``<footer>``) and comment sections stay chrome."""
-    only = [i for i in _only_of_tag(doc) if doc.elements[i].tag == "article"]
-    if not only or not _holds_paragraph(doc, priors, only[0]):
+    article = next((i for i in only if doc.elements[i].tag == "article"), -1)
+    if article < 0 or not _holds_paragraph(doc, priors, article):
         return flagged
-    around = set(_lineage(doc, only[0]))
+    around = set(_lineage(doc, article))
     return [i for i in flagged if i not in around or doc.elements[i].chrome != CHROME_BY_NAME]
 
 
@@ -547,7 +551,7 @@ def _core(doc: Doc, priors: list[float], prose: bool = False) -> int:
     return best
 
 
-def _chain(doc: Doc, core: int) -> list[int]:
+def _chain(doc: Doc, core: int, only: set[int]) -> list[int]:
     """The core and its ancestors, lifted to the nearest content-hinted ancestor and
     cut at the first article-body element that is not one of several repeated posts, or
     else at the page's one ``<article>`` or one ``<main>`` (the outermost of them on the
@@ -565,7 +569,6 @@ def _chain(doc: Doc, core: int) -> list[int]:
             _repeated(doc, c) for c in chain[k : k + REPEAT_LEVELS]
         ):
             return chain[: k + 1]
-    only = _only_of_tag(doc)
     for k in range(len(chain) - 1, -1, -1):
         if chain[k] in only:
             return chain[: k + 1]
